@@ -1,0 +1,228 @@
+"""The stored model, as typed SQLAlchemy 2 mappings.
+
+No plaintext NISS and no names are stored (IC-R9, IC-R10): people appear as
+pseudonyms made by :mod:`gateway.domain.pseudonyms`. Every changeable row
+carries a ``version`` for optimistic concurrency.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+PSEUDONYM = String(64)
+NIHII = String(11)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table the gateway owns."""
+
+
+class Patient(Base):
+    """One row per pseudonymised patient: the lock that serialises the
+    changes to one patient's inclusions (IC-R1 under concurrency)."""
+
+    __tablename__ = "patient"
+
+    pseudonym: Mapped[str] = mapped_column(PSEUDONYM, primary_key=True)
+    lock_counter: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Inclusion(Base):
+    """A patient's inclusion in an integrated-care project (the twelve items
+    of ``integrated-care.md``, less what is never stored)."""
+
+    __tablename__ = "inclusion"
+    __table_args__ = (
+        Index("ix_inclusion_patient", "patient_pseudonym"),
+        Index("ix_inclusion_psi_patient", "psi_nihii", "patient_pseudonym"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    patient_pseudonym: Mapped[str] = mapped_column(PSEUDONYM)  # item 3
+    psi_nihii: Mapped[str] = mapped_column(NIHII)  # item 11
+    status: Mapped[str] = mapped_column(String(16))  # item 9: principal | information
+    start_date: Mapped[date] = mapped_column(Date)  # item 7
+    end_date: Mapped[date | None] = mapped_column(Date, nullable=True)  # item 8
+    billing_start: Mapped[date] = mapped_column(Date)  # IC-R2
+    billing_end: Mapped[date | None] = mapped_column(Date, nullable=True)  # IC-R2
+    declared_by_nihii: Mapped[str | None] = mapped_column(NIHII, nullable=True)  # item 12
+    declared_by_pseudonym: Mapped[str] = mapped_column(PSEUDONYM)  # item 10 (declaration)
+    declared_by_role: Mapped[str] = mapped_column(String(32))
+    last_actor_pseudonym: Mapped[str] = mapped_column(PSEUDONYM)  # item 10 (last change)
+    last_actor_role: Mapped[str] = mapped_column(String(32))
+    closed_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    changes: Mapped[list["InclusionChange"]] = relationship(
+        back_populates="inclusion", cascade="all, delete-orphan", order_by="InclusionChange.version"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class InclusionChange(Base):
+    """One version of an inclusion: who did what, when, and the items after it."""
+
+    __tablename__ = "inclusion_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    inclusion_id: Mapped[str] = mapped_column(ForeignKey("inclusion.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_pseudonym: Mapped[str] = mapped_column(PSEUDONYM)
+    actor_role: Mapped[str] = mapped_column(String(32))
+    actor_organisation: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    inclusion: Mapped[Inclusion] = relationship(back_populates="changes")
+
+
+class ConsentDecision(Base):
+    """A patient's decision on the use of their data for research (items 1
+    and 2), with who recorded it and when (IC-R11). The latest row is the
+    decision in force; earlier rows are its history."""
+
+    __tablename__ = "consent_decision"
+    __table_args__ = (Index("ix_consent_patient", "patient_pseudonym", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    patient_pseudonym: Mapped[str] = mapped_column(PSEUDONYM)
+    decision: Mapped[str] = mapped_column(String(8))  # agree | refuse
+    decision_date: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by_pseudonym: Mapped[str] = mapped_column(PSEUDONYM)
+    recorded_by_role: Mapped[str] = mapped_column(String(32))
+    recorded_by_organisation: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    inclusion_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class CareTeam(Base):
+    """A care team around a patient (CT-1..CT-3); completed by the care-team work."""
+
+    __tablename__ = "care_team"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # individual | clinical-group | administrative-group
+    patient_pseudonym: Mapped[str | None] = mapped_column(PSEUDONYM, nullable=True, index=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    managing_organisation: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # proposed | active | suspended | inactive
+    period_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    period_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    members: Mapped[list["CareTeamMember"]] = relationship(
+        back_populates="care_team", cascade="all, delete-orphan", order_by="CareTeamMember.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CareTeamMember(Base):
+    __tablename__ = "care_team_member"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    care_team_id: Mapped[str] = mapped_column(ForeignKey("care_team.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # patient | practitioner | organisation | related-person
+    member_pseudonym: Mapped[str | None] = mapped_column(PSEUDONYM, nullable=True, index=True)
+    member_nihii: Mapped[str | None] = mapped_column(NIHII, nullable=True)
+    role: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    period_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    period_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+    care_team: Mapped[CareTeam] = relationship(back_populates="members")
+
+
+class Referral(Base):
+    """A referral (RF-1..RF-3): requester, what is asked, validity, status over time."""
+
+    __tablename__ = "referral"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    patient_pseudonym: Mapped[str] = mapped_column(PSEUDONYM, index=True)
+    programme: Mapped[str] = mapped_column(String(32))  # general | return-to-work | perinatal
+    category: Mapped[str] = mapped_column(String(64))
+    service_requested: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # draft | active | accepted | completed | revoked
+    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    parties: Mapped[list["ReferralParty"]] = relationship(
+        back_populates="referral", cascade="all, delete-orphan", order_by="ReferralParty.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ReferralParty(Base):
+    __tablename__ = "referral_party"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # requester | performer | validator
+    party_pseudonym: Mapped[str | None] = mapped_column(PSEUDONYM, nullable=True)
+    party_nihii: Mapped[str | None] = mapped_column(NIHII, nullable=True)
+    party_cbe: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    party_role: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    referral: Mapped[Referral] = relationship(back_populates="parties")
+
+
+class AuditRecord(Base):
+    """One act, allowed or denied (IC-R8), chained to the previous record by
+    a SHA-256 hash so that any edit or removal shows."""
+
+    __tablename__ = "audit_record"
+    __table_args__ = (Index("ix_audit_patient", "patient_pseudonym", "seq"),)
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_pseudonym: Mapped[str] = mapped_column(PSEUDONYM)
+    actor_role: Mapped[str] = mapped_column(String(32))
+    actor_organisation: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    action: Mapped[str] = mapped_column(String(48))
+    outcome: Mapped[str] = mapped_column(String(16))  # allowed | denied | refused | failed
+    code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    rule: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    patient_pseudonym: Mapped[str | None] = mapped_column(PSEUDONYM, nullable=True)
+    resource_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    resource_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's head (one row): appending locks it, so records are chained
+    in one order even with several gateway instances."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class FeedCursor(Base):
+    """How far the gateway has read an external feed (the register's mutations)."""
+
+    __tablename__ = "feed_cursor"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

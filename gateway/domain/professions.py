@@ -1,0 +1,50 @@
+"""Care-provider professions and whether each may act as ``provider`` in
+Integrated Care (``integrated-care.md``, role ``provider``).
+
+Codes are the eHealth STS quality names used in certified attribute URIs
+(``urn:be:fgov:person:ssin:ehealth:1.0:nihii:{quality}:nihii11``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profession:
+    code: str
+    label: str
+    hcparty: str
+    nihii_group: int
+    may_use_integrated_care: bool
+
+
+PROFESSIONS: dict[str, Profession] = {
+    p.code: p
+    for p in (
+        Profession("doctor", "physician", "persphysician", 1, True),
+        Profession("dentist", "dentist", "persdentist", 3, True),
+        Profession("physiotherapist", "physiotherapist", "persphysiotherapist", 5, True),
+        Profession("nurse", "nurse", "persnurse", 4, True),
+        Profession("midwife", "midwife", "persmidwife", 4, True),
+        Profession("practicalnurse", "care assistant", "perspracticalnurse", 4, True),
+        Profession("audiologist", "audiologist", "persaudiologist", 8, True),
+        Profession("dietician", "dietitian", "persdietician", 8, True),
+        Profession("occupationaltherapist", "occupational therapist", "persoccupationaltherapist", 8, True),
+        Profession("logopedist", "speech therapist", "perslogopedist", 5, True),
+        Profession("orthoptist", "orthoptist", "persorthoptist", 8, True),
+        Profession("podologist", "podiatrist", "perspodologist", 8, True),
+        Profession("audician", "hearing-aid specialist", "persaudician", 8, True),
+        Profession("pharmacist", "pharmacist", "perspharmacist", 6, False),  # acts as `pharmacist`, through a pharmacy
+        Profession("pharmacistassistant", "pharmacy assistant", "perspharmacistassistant", 8, False),
+        Profession("labtechnologist", "laboratory technologist", "perslabtechnologist", 8, False),
+        Profession("imagingtechnologist", "medical imaging technologist", "persimagingtechnologist", 8, False),
+        Profession("ambulancier", "patient transport", "persambulancefirstaid", 8, False),
+    )
+}
+
+
+def may_act_as_provider(quality: str | None) -> bool:
+    """True for the professions the Integrated Care authorisation lists."""
+    profession = PROFESSIONS.get(quality or "")
+    return bool(profession and profession.may_use_integrated_care)

@@ -1,0 +1,56 @@
+"""The caller as the domain sees it, whatever the token it came with.
+
+A face verifies a token (SAML 1.1 holder-of-key, JWT) and yields one
+Principal. The Principal states claims; the access policy still checks the
+facts that matter (visa, membership, therapeutic link) with the attribute
+authority at each call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """The acting role of a caller (``integrated-care.md``, *Who uses it*)."""
+
+    PATIENT = "patient"
+    PROVIDER = "provider"
+    PHARMACIST = "pharmacist"
+    PSI_ADMINISTRATIVE = "psi-administrative"
+    PSI_COORDINATOR = "psi-coordinator"
+    INSURER = "insurer"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """One authenticated caller acting in one role.
+
+    ``niss`` is plaintext here, in memory at the edge only; the domain stores
+    it pseudonymised. ``organisation_nihii`` is the organisation the caller
+    acts for (pharmacy, PSI, insurer) where the role has one.
+    """
+
+    niss: str
+    role: Role
+    quality: str | None = None
+    nihii: str | None = None
+    organisation_nihii: str | None = None
+    organisation_cbe: str | None = None
+    display_name: str | None = None
+    authentication: str = "unknown"
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def organisation(self) -> str | None:
+        return self.organisation_nihii or self.organisation_cbe
+
+
+SYSTEM_NISS = "00000000000"
+
+
+def system_principal(reason: str = "system") -> Principal:
+    """The gateway itself, for acts no person did (a death from the register feed)."""
+    return Principal(niss=SYSTEM_NISS, role=Role.SYSTEM, display_name=reason, authentication="internal")
