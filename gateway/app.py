@@ -1,0 +1,42 @@
+"""The ASGI application: one FastAPI app that the faces mount their routes on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+import gateway
+from gateway.config import Settings
+from gateway.services import Gateway, build_gateway
+
+
+def create_app(gw: Gateway | None = None, settings: Settings | None = None) -> FastAPI:
+    """Build the app around a wired gateway (tests pass their own)."""
+    gw = gw or build_gateway(settings or Settings.from_env())
+    app = FastAPI(
+        title="care-gateway",
+        version=gateway.__version__,
+        description=(
+            "Interoperability gateway for Belgian integrated care: inclusions, consents, care teams and "
+            "referrals through a FHIR R4 API and eHealth-secured SOAP services, beside a simulated eHealth platform."
+        ),
+    )
+    app.state.gateway = gw
+
+    @app.get("/health", tags=["operations"], summary="Liveness and database reachability")
+    def health() -> Any:
+        try:
+            with gw.db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            database = "ok"
+        except Exception as exc:  # noqa: BLE001 - reported, not hidden
+            return JSONResponse(
+                status_code=503,
+                content={"status": "unavailable", "database": "unreachable", "detail": type(exc).__name__},
+            )
+        return {"status": "ok", "version": gateway.__version__, "database": database, "dialect": gw.db.dialect}
+
+    return app

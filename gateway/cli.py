@@ -1,0 +1,212 @@
+"""The ``care-gateway`` command line (also ``python -m gateway``).
+
+    care-gateway serve                 run the gateway (SQLite + sandbox data by default)
+    care-gateway db upgrade            create or upgrade the database schema
+    care-gateway sandbox personas      list the ready-made sandbox personas
+    care-gateway sandbox mutate ...    inject a national-register mutation (death, NISS change)
+    care-gateway register sync         apply the register's mutation feed to inclusions
+    care-gateway audit verify          check the audit trail's hash chain
+    care-gateway purge [--dry-run]     delete what is past its retention period
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Callable, Sequence
+
+import gateway
+from gateway.config import Settings
+
+log = logging.getLogger("gateway.cli")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env().with_database(getattr(args, "database", None))
+
+
+def _add_database(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database", metavar="URL",
+        help="SQLAlchemy database URL (default: $CARE_GATEWAY_DATABASE_URL, else sqlite:///var/care-gateway.sqlite3); "
+        "postgresql://user:pass@host/db is accepted",
+    )
+
+
+def _prepare_sqlite_dir(url: str) -> None:
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _gateway(args: argparse.Namespace, *, upgrade: bool = True):  # type: ignore[no-untyped-def]
+    from gateway.schema import upgrade as upgrade_schema
+    from gateway.services import build_gateway
+
+    settings = _settings(args)
+    _prepare_sqlite_dir(settings.database_url)
+    if upgrade:
+        upgrade_schema(settings.database_url)
+    return build_gateway(settings)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.app import create_app
+
+    gw = _gateway(args)
+    log.info("serving on http://%s:%d (database %s, sandbox seed %d)", args.host, args.port, gw.db.engine.url.render_as_string(hide_password=True), gw.settings.sandbox_seed)
+    uvicorn.run(create_app(gw), host=args.host, port=args.port, log_level=args.log_level.lower())
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from gateway.schema import current, upgrade
+
+    settings = _settings(args)
+    _prepare_sqlite_dir(settings.database_url)
+    before = current(settings.database_url)
+    upgrade(settings.database_url, args.revision)
+    after = current(settings.database_url)
+    print(f"database schema: {before or 'empty'} -> {after}")
+    return 0
+
+
+def cmd_db_current(args: argparse.Namespace) -> int:
+    from gateway.schema import current
+
+    print(current(_settings(args).database_url) or "empty (run: care-gateway db upgrade)")
+    return 0
+
+
+def cmd_personas(args: argparse.Namespace) -> int:
+    from gateway.ehealth.sandbox.personas import personas_main
+
+    return personas_main((["--json"] if args.json else []) + (["--seed", str(args.seed)] if args.seed is not None else []))
+
+
+def cmd_mutate(args: argparse.Namespace) -> int:
+    gw = _gateway(args)
+    try:
+        if args.kind == "death":
+            mutation = gw.register.inject_death(args.niss, args.date or gw.clock.today())
+        else:
+            if not args.new_niss:
+                print("error: niss-change needs --new-niss", file=sys.stderr)
+                return 2
+            mutation = gw.register.inject_niss_change(args.niss, args.new_niss, args.date or gw.clock.today())
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"register mutation {mutation.seq}: {mutation.kind.value} of {mutation.niss}"
+          + (f" -> {mutation.new_niss}" if mutation.new_niss else "") + f" on {mutation.effective}")
+    print("apply it to inclusions with: care-gateway register sync")
+    return 0
+
+
+def cmd_register_sync(args: argparse.Namespace) -> int:
+    gw = _gateway(args)
+    report = gw.lifecycle.sync_register()
+    print(f"applied {report.applied} mutation(s) up to #{report.last_seq}: "
+          f"{report.inclusions_closed} inclusion(s) closed (IC-R4), {report.inclusions_moved} moved (IC-R5)")
+    for note in report.notes:
+        print(f"  note: {note}")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from gateway.domain import audit
+
+    gw = _gateway(args, upgrade=False)
+    with gw.db.transaction() as session:
+        report = audit.verify(session)
+    print(report.describe())
+    return 0 if report.intact else 1
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    gw = _gateway(args)
+    report = gw.lifecycle.purge(dry_run=args.dry_run, today=args.today)
+    print(report.describe())
+    return 0
+
+
+# ------------------------------------------------------------------ parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="care-gateway",
+        description="Interoperability gateway for Belgian integrated care (FHIR R4 and eHealth SOAP), "
+        "with a simulated eHealth platform.",
+    )
+    parser.add_argument("--version", action="version", version=f"care-gateway {gateway.__version__}")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log verbosity (default INFO)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", help="run the gateway's HTTP server", description="Run the gateway. With no database given it uses SQLite in ./var with the sandbox data, upgrading the schema first.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    _add_database(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    db = commands.add_parser("db", help="database schema migrations", description="Create or upgrade the database schema (Alembic); an existing database is upgraded in place, never recreated.")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = db_commands.add_parser("upgrade", help="upgrade the schema to the latest revision", description="Upgrade the schema to the latest (or the given) revision.")
+    up.add_argument("--revision", default="head", help="target revision (default head)")
+    _add_database(up)
+    up.set_defaults(func=cmd_db_upgrade)
+    cur = db_commands.add_parser("current", help="show the schema revision", description="Print the database's current schema revision.")
+    _add_database(cur)
+    cur.set_defaults(func=cmd_db_current)
+
+    sandbox = commands.add_parser("sandbox", help="the simulated eHealth platform's sandbox data", description="Sandbox data of the simulated eHealth platform.")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
+    personas = sandbox_commands.add_parser("personas", help="list ready-made personas", description="List the ready-made personas: one per role of Integrated Care plus the edge cases, with their identifiers and what each may do.")
+    personas.add_argument("--json", action="store_true", help="print JSON for machines")
+    personas.add_argument("--seed", type=int, default=None, help="sandbox seed (default $CARE_GATEWAY_SANDBOX_SEED or 2026)")
+    personas.set_defaults(func=cmd_personas)
+    mutate = sandbox_commands.add_parser("mutate", help="inject a national-register mutation", description="Inject a mutation into the simulated national register's feed: a death or a NISS change.")
+    mutate.add_argument("kind", choices=["death", "niss-change"], help="what happened")
+    mutate.add_argument("niss", help="the person's (current) NISS")
+    mutate.add_argument("--new-niss", help="the new NISS, for niss-change")
+    mutate.add_argument("--date", type=date.fromisoformat, help="date of death or of the change (default today)")
+    _add_database(mutate)
+    mutate.set_defaults(func=cmd_mutate)
+
+    register = commands.add_parser("register", help="national-register feed", description="Follow the national register's mutation feed.")
+    register_commands = register.add_subparsers(dest="register_command", metavar="ACTION", required=True)
+    sync = register_commands.add_parser("sync", help="apply new mutations to inclusions", description="Read the mutation feed from where the gateway stopped and apply it: a death closes open inclusions (IC-R4), a NISS change moves them (IC-R5).")
+    _add_database(sync)
+    sync.set_defaults(func=cmd_register_sync)
+
+    audit_parser = commands.add_parser("audit", help="the audit trail", description="The append-only, hash-chained audit trail.")
+    audit_commands = audit_parser.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = audit_commands.add_parser("verify", help="check the hash chain", description="Check that the audit chain is intact; exit 1 and say where it breaks if not.")
+    _add_database(verify)
+    verify.set_defaults(func=cmd_audit_verify)
+
+    purge = commands.add_parser("purge", help="delete data past retention (IC-R6)", description="Delete inclusions ended more than 10 years ago, with their history and, for patients left with none, their consent decisions (IC-R6).")
+    purge.add_argument("--dry-run", action="store_true", help="say what would be deleted, delete nothing")
+    purge.add_argument("--today", type=date.fromisoformat, help="compute retention as of this date (default today)")
+    _add_database(purge)
+    purge.set_defaults(func=cmd_purge)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=getattr(logging, args.log_level), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    func: Callable[[argparse.Namespace], int] = args.func
+    return func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

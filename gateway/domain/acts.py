@@ -1,0 +1,148 @@
+"""Running one act: one transaction, one policy decision, one audit record.
+
+A use case's body runs inside :meth:`ActRunner.run`. If it succeeds, its
+audit record is chained in the same transaction as its writes. If it raises
+a :class:`DomainError` (a denial, a broken rule), everything it wrote is
+rolled back and the refusal is audited in a transaction of its own, so a
+refusal never changes stored data and is never lost from the trail (IC-R8,
+IC-A9).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Callable, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from gateway.domain import audit
+from gateway.domain.audit import AuditEntry
+from gateway.domain.clock import Clock
+from gateway.domain.database import Database
+from gateway.domain.errors import AccessDenied, Conflict, DomainError, VersionConflict
+from gateway.domain.policy import Decision
+from gateway.domain.pseudonyms import PseudonymService
+from gateway.identity.principal import Principal
+
+log = logging.getLogger("gateway.acts")
+
+T = TypeVar("T")
+
+
+@dataclass
+class Act:
+    """What one use case is doing, filled in as it goes and then audited."""
+
+    session: Session
+    principal: Principal
+    action: str
+    channel: str
+    now: datetime
+    today: date
+    actor_pseudonym: str
+    patient_pseudonym: str | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    rule: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def require(self, decision: Decision) -> Decision:
+        """Stop the act with an :class:`AccessDenied` unless the policy allowed it."""
+        self.rule = decision.rule
+        if not decision.allowed:
+            raise AccessDenied(decision.code, decision.reason, rule=decision.rule)
+        return decision
+
+
+class ActRunner:
+    """Wraps use-case bodies in a transaction and the audit trail."""
+
+    def __init__(self, db: Database, clock: Clock, pseudonyms: PseudonymService) -> None:
+        self.db = db
+        self.clock = clock
+        self.pseudonyms = pseudonyms
+
+    def run(
+        self,
+        principal: Principal,
+        action: str,
+        body: Callable[[Act], T],
+        *,
+        channel: str = "internal",
+        resource_type: str | None = None,
+        resource_id: str | None = None,
+    ) -> T:
+        now = self.clock.now()
+        actor = self.pseudonyms.pseudonymise(principal.niss)
+        state: dict[str, Any] = {}
+        try:
+            with self.db.transaction() as session:
+                act = Act(
+                    session, principal, action, channel, now, self.clock.today(), actor,
+                    resource_type=resource_type, resource_id=resource_id,
+                )
+                state["act"] = act
+                result = body(act)
+                audit.append(session, self._entry(act, "allowed"), now)
+            log.info("%s by %s (%s): allowed [%s]", action, principal.role, principal.organisation or "-", act.rule or "-")
+            return result
+        except StaleDataError as exc:
+            error: DomainError = VersionConflict(
+                "version-conflict",
+                "The resource was changed by someone else meanwhile; read it again and retry with its current version.",
+                path="version",
+            )
+            self._audit_refusal(state.get("act"), principal, action, channel, actor, error, now)
+            raise error from exc
+        except IntegrityError as exc:
+            error = Conflict("concurrent-change", "A concurrent change collided with this one; retry.")
+            self._audit_refusal(state.get("act"), principal, action, channel, actor, error, now)
+            raise error from exc
+        except DomainError as error:
+            self._audit_refusal(state.get("act"), principal, action, channel, actor, error, now)
+            raise
+
+    def _entry(self, act: Act, outcome: str, error: DomainError | None = None) -> AuditEntry:
+        detail = dict(act.detail)
+        if error is not None:
+            detail["message"] = error.message
+            if error.path:
+                detail["path"] = error.path
+        return AuditEntry(
+            actor_pseudonym=act.actor_pseudonym,
+            actor_role=act.principal.role.value,
+            actor_organisation=act.principal.organisation,
+            action=act.action,
+            outcome=outcome,
+            channel=act.channel,
+            code=error.code if error else None,
+            rule=(error.rule if error and error.rule else act.rule),
+            patient_pseudonym=act.patient_pseudonym,
+            resource_type=act.resource_type,
+            resource_id=act.resource_id,
+            detail=detail,
+        )
+
+    def _audit_refusal(
+        self,
+        act: Act | None,
+        principal: Principal,
+        action: str,
+        channel: str,
+        actor: str,
+        error: DomainError,
+        now: datetime,
+    ) -> None:
+        outcome = "denied" if isinstance(error, AccessDenied) else "refused"
+        with self.db.transaction() as session:
+            if act is None:
+                act = Act(session, principal, action, channel, now, self.clock.today(), actor)
+            audit.append(session, self._entry(act, outcome, error), now)
+        log.info(
+            "%s by %s (%s): %s %s [%s] %s",
+            action, principal.role, principal.organisation or "-", outcome, error.code, error.rule or "-", error.message,
+        )

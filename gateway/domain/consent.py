@@ -1,0 +1,106 @@
+"""Use cases of the research-consent decision (items 1 and 2, IC-A5..IC-A7,
+IC-R11).
+
+The decision belongs to the patient: one decision is in force at a time
+(the latest recorded), whichever inclusion it was recorded with, and every
+earlier one stays as history with who recorded it and when.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from gateway.domain.acts import Act
+from gateway.domain.context import DomainContext
+from gateway.domain.errors import NotFound
+from gateway.domain.inclusions import (
+    _check_decision,
+    add_consent,
+    check_consent_date,
+    check_patient_niss,
+    consent_view,
+    current_consent,
+)
+from gateway.domain.model import ConsentDecision, Inclusion
+from gateway.domain.policy import Field
+from gateway.domain.views import ConsentView
+from gateway.identity.principal import Principal
+
+
+class ConsentService:
+    def __init__(self, ctx: DomainContext) -> None:
+        self.ctx = ctx
+
+    def _subject(self, act: Act, patient_niss: str) -> tuple[str, str, bool]:
+        niss = check_patient_niss(patient_niss)
+        person = self.ctx.register.person(niss)
+        current = person.niss if person else niss
+        same = person is not None and (act.principal.niss == person.niss or act.principal.niss in person.previous_niss)
+        pseudonym = self.ctx.pseudonyms.pseudonymise(current)
+        act.patient_pseudonym = pseudonym
+        return current, pseudonym, same
+
+    def _psi_in_view(self, act: Act, pseudonym: str) -> str | None:
+        """The caller's own PSI if the patient is included there (IC-A6)."""
+        own = self.ctx.policy.standing(act.principal).own_psi
+        if own is None:
+            return None
+        hit = act.session.execute(
+            select(Inclusion.id).where(Inclusion.patient_pseudonym == pseudonym, Inclusion.psi_nihii == own).limit(1)
+        ).first()
+        return own if hit else None
+
+    def record(
+        self, principal: Principal, patient_niss: str, decision: str, decision_date: date, *, channel: str = "internal"
+    ) -> ConsentView:
+        """Record a new decision: by the patient (IC-A7), a provider or pharmacist
+        with a therapeutic relationship (IC-A5), or the staff of a PSI the
+        patient is included in (IC-A6)."""
+        ctx = self.ctx
+
+        def body(act: Act) -> ConsentView:
+            niss, pseudonym, same = self._subject(act, patient_niss)
+            psi = self._psi_in_view(act, pseudonym)
+            act.require(ctx.policy.modify(principal, niss, psi, {Field.CONSENT}, same_person=same))
+            _check_decision(decision)
+            check_consent_date(decision_date, act.today)
+            inclusion = act.session.execute(
+                select(Inclusion.id).where(Inclusion.patient_pseudonym == pseudonym).order_by(Inclusion.start_date.desc()).limit(1)
+            ).scalar_one_or_none()
+            if inclusion is None:
+                raise NotFound(
+                    "no-inclusion", "This patient has no inclusion; the consent decision is recorded with a declaration (IC-F1).",
+                    rule="IC-F1", path="patient.niss",
+                )
+            row = add_consent(act, pseudonym, decision, decision_date, inclusion)
+            act.session.flush()
+            act.resource_type, act.resource_id = "consent", str(row.id)
+            act.detail["decision"] = decision
+            return consent_view(ctx, row)  # type: ignore[return-value]
+
+        return ctx.runner.run(principal, "consent.record", body, channel=channel, resource_type="consent")
+
+    def history(self, principal: Principal, patient_niss: str, *, channel: str = "internal") -> list[ConsentView]:
+        """Every decision recorded for the patient, the one in force last."""
+        ctx = self.ctx
+
+        def body(act: Act) -> list[ConsentView]:
+            niss, pseudonym, same = self._subject(act, patient_niss)
+            decision = act.require(ctx.policy.consult(principal, niss, same_person=same))
+            if decision.own_psi is not None and self._psi_in_view(act, pseudonym) is None:
+                raise NotFound("unknown-patient", "This patient is not included in your project.", rule="IC-A3", path="patient.niss")
+            rows = act.session.execute(
+                select(ConsentDecision).where(ConsentDecision.patient_pseudonym == pseudonym).order_by(ConsentDecision.id)
+            ).scalars().all()
+            return [v for v in (consent_view(ctx, r) for r in rows) if v is not None]
+
+        return ctx.runner.run(principal, "consent.read", body, channel=channel, resource_type="consent")
+
+    def current(self, principal: Principal, patient_niss: str, *, channel: str = "internal") -> ConsentView | None:
+        history = self.history(principal, patient_niss, channel=channel)
+        return history[-1] if history else None
+
+
+__all__ = ["ConsentService", "current_consent"]

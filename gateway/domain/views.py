@@ -1,0 +1,96 @@
+"""What use cases return: plain values, with plaintext NISS and register
+names filled in at read time (IC-R9), for the faces to map to the wire."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class PersonView:
+    """A person as the national register shows them now (never stored)."""
+
+    niss: str
+    last_name: str
+    first_name: str
+    birth_date: date | None
+    death_date: date | None = None
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    """The research-consent decision in force, and who recorded it (IC-R11)."""
+
+    decision: str
+    decision_date: date
+    recorded_at: datetime
+    recorded_by_niss: str
+    recorded_by_role: str
+    recorded_by_organisation: str | None
+
+
+@dataclass(frozen=True)
+class InclusionView:
+    id: str
+    version: int
+    patient_niss: str
+    psi_nihii: str
+    status: str
+    start_date: date
+    end_date: date | None
+    billing_start: date
+    billing_end: date | None
+    declared_by_nihii: str | None
+    declared_by_niss: str
+    declared_by_role: str
+    last_actor_niss: str
+    last_actor_role: str
+    closed_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    def active_on(self, day: date) -> bool:
+        return self.start_date <= day and (self.end_date is None or day <= self.end_date)
+
+
+@dataclass(frozen=True)
+class InclusionVersionView:
+    """One past version of an inclusion, for history and provenance."""
+
+    inclusion_id: str
+    version: int
+    action: str
+    at: datetime
+    actor_niss: str
+    actor_role: str
+    actor_organisation: str | None
+    items: dict[str, object]
+
+
+@dataclass(frozen=True)
+class PatientInclusions:
+    """A patient's inclusions as one caller may see them.
+
+    For PSI staff (IC-A3) ``inclusions`` holds only their own PSI's, and
+    ``principal_elsewhere`` says whether a principal inclusion exists in
+    another PSI, and nothing more.
+    """
+
+    patient: PersonView | None
+    inclusions: tuple[InclusionView, ...]
+    principal_elsewhere: bool
+    consent: ConsentView | None
+
+
+@dataclass(frozen=True)
+class PatientListItem:
+    patient: PersonView
+    inclusion: InclusionView
+
+
+@dataclass(frozen=True)
+class Page:
+    items: tuple[PatientListItem, ...]
+    page_size: int
+    next_cursor: str | None

@@ -1,0 +1,67 @@
+"""Wires one gateway: settings -> database, clock, pseudonyms, sandbox
+registries and the ports they answer, and the domain services."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from gateway.config import Settings
+from gateway.domain.clock import Clock, SystemClock
+from gateway.domain.consent import ConsentService
+from gateway.domain.context import DomainContext
+from gateway.domain.database import Database
+from gateway.domain.exports import ExportService
+from gateway.domain.inclusions import InclusionService
+from gateway.domain.lifecycle import Lifecycle
+from gateway.domain.pseudonyms import PseudonymService
+from gateway.ehealth.sandbox.facts import SandboxCareFacts
+from gateway.ehealth.sandbox.register import SandboxNationalRegister
+from gateway.ehealth.sandbox.registries import SandboxRegistries, generate_registries
+
+log = logging.getLogger("gateway")
+
+
+@dataclass
+class Gateway:
+    """One running gateway's services."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    registries: SandboxRegistries
+    register: SandboxNationalRegister
+    ctx: DomainContext
+    inclusions: InclusionService
+    consents: ConsentService
+    lifecycle: Lifecycle
+    exports: ExportService
+
+
+def build_gateway(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Gateway:
+    clock = clock or SystemClock()
+    db = db or Database(settings.database_url)
+    registries = generate_registries(settings.sandbox_seed)
+    register = SandboxNationalRegister(registries, db, clock)
+    if settings.uses_sandbox_secret and db.dialect != "sqlite":
+        log.warning("pseudonyms use the sandbox key: set CARE_GATEWAY_PSEUDONYM_SECRET for real data")
+    ctx = DomainContext(
+        db=db,
+        clock=clock,
+        pseudonyms=PseudonymService.from_secret(settings.pseudonym_secret),
+        facts=SandboxCareFacts(registries, register=register),
+        register=register,
+        settings=settings,
+    )
+    return Gateway(
+        settings=settings,
+        db=db,
+        clock=clock,
+        registries=registries,
+        register=register,
+        ctx=ctx,
+        inclusions=InclusionService(ctx),
+        consents=ConsentService(ctx),
+        lifecycle=Lifecycle(ctx),
+        exports=ExportService(ctx),
+    )

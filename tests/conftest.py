@@ -1,0 +1,89 @@
+"""Shared fixtures: a database per test (SQLite file, or the PostgreSQL
+database named by CARE_GATEWAY_TEST_DATABASE_URL, emptied between tests), a
+fixed clock, the sandbox registries and their personas, a wired gateway."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timezone
+from typing import Iterator
+
+import pytest
+from sqlalchemy import text
+
+import gateway.ehealth.model  # noqa: F401  (sandbox tables)
+from gateway.config import Settings
+from gateway.domain.clock import FixedClock
+from gateway.domain.database import Database
+from gateway.domain.inclusions import DeclareInclusion
+from gateway.domain.model import Base
+from gateway.ehealth.sandbox.personas import Persona, personas as make_personas
+from gateway.ehealth.sandbox.registries import SandboxRegistries, generate_registries
+from gateway.services import Gateway, build_gateway
+
+TEST_DATABASE_URL = os.environ.get("CARE_GATEWAY_TEST_DATABASE_URL")
+TODAY = date(2026, 6, 15)
+
+
+@pytest.fixture(scope="session")
+def registries() -> SandboxRegistries:
+    return generate_registries(2026)
+
+
+@pytest.fixture(scope="session")
+def personas(registries: SandboxRegistries) -> dict[str, Persona]:
+    return make_personas(registries)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture(scope="session")
+def _shared_database() -> Iterator[Database | None]:
+    if not TEST_DATABASE_URL:
+        yield None
+        return
+    db = Database(TEST_DATABASE_URL)
+    db.drop_schema()
+    db.create_schema()
+    yield db
+    db.dispose()
+
+
+def empty_tables(db: Database) -> None:
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def database(tmp_path, _shared_database: Database | None) -> Iterator[Database]:
+    if _shared_database is not None:
+        empty_tables(_shared_database)
+        yield _shared_database
+        return
+    db = Database(f"sqlite:///{tmp_path / 'gateway.sqlite3'}")
+    db.create_schema()
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def gw(database: Database, clock: FixedClock) -> Gateway:
+    return build_gateway(Settings(database_url=database.url), clock=clock, db=database)
+
+
+def declaration(patient: Persona | str, psi: str, **overrides: object) -> DeclareInclusion:
+    """A valid declaration of ``patient`` into ``psi`` as of the test clock's day."""
+    values: dict[str, object] = dict(
+        patient_niss=patient if isinstance(patient, str) else patient.niss,
+        psi_nihii=psi,
+        status="principal",
+        start_date=date(2026, 3, 10),
+        consent_decision="agree",
+        consent_date=date(2026, 3, 10),
+    )
+    values.update(overrides)
+    return DeclareInclusion(**values)  # type: ignore[arg-type]
