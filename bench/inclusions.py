@@ -63,8 +63,13 @@ def fill(gw, count: int, psis: list[str], batch: int = 5000) -> None:
             session.execute(insert(Inclusion), rows)
         done += n
         rate = done / (time.perf_counter() - started)
-        print(f"\r  stored {done:>7}/{count} inclusions ({rate:,.0f}/s)", end="", flush=True)
-    print()
+        line = f"  stored {done:>7}/{count} inclusions ({rate:,.0f}/s)"
+        if sys.stdout.isatty():
+            print("\r" + line, end="", flush=True)
+        elif done == count or done % (batch * 5) == 0:
+            print(line, flush=True)
+    if sys.stdout.isatty():
+        print()
 
 
 def measure(name: str, ops: int, action: Callable[[int], object]) -> None:

@@ -27,6 +27,11 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def stamp_head(url: str) -> None:
+    """Mark a database whose tables were made from the model as being at head."""
+    command.stamp(alembic_config(url), "head")
+
+
 def current(url: str) -> str | None:
     engine = create_engine(normalise_url(url))
     try:

@@ -19,6 +19,7 @@ from gateway.domain.inclusions import DeclareInclusion
 from gateway.domain.model import Base
 from gateway.ehealth.sandbox.personas import Persona, personas as make_personas
 from gateway.ehealth.sandbox.registries import SandboxRegistries, generate_registries
+from gateway.schema import stamp_head
 from gateway.services import Gateway, build_gateway
 
 TEST_DATABASE_URL = os.environ.get("CARE_GATEWAY_TEST_DATABASE_URL")
@@ -47,7 +48,10 @@ def _shared_database() -> Iterator[Database | None]:
         return
     db = Database(TEST_DATABASE_URL)
     db.drop_schema()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     db.create_schema()
+    stamp_head(db.url)
     yield db
     db.dispose()
 
@@ -66,6 +70,7 @@ def database(tmp_path, _shared_database: Database | None) -> Iterator[Database]:
         return
     db = Database(f"sqlite:///{tmp_path / 'gateway.sqlite3'}")
     db.create_schema()
+    stamp_head(db.url)
     yield db
     db.dispose()
 
@@ -87,3 +92,9 @@ def declaration(patient: Persona | str, psi: str, **overrides: object) -> Declar
     )
     values.update(overrides)
     return DeclareInclusion(**values)  # type: ignore[arg-type]
+
+
+def pytest_report_header(config) -> str:  # type: ignore[no-untyped-def]
+    if TEST_DATABASE_URL:
+        return f"care-gateway test database: PostgreSQL ({TEST_DATABASE_URL.rsplit('@', 1)[-1]})"
+    return "care-gateway test database: SQLite (a file per test)"

@@ -16,7 +16,7 @@ from gateway.domain.acts import Act
 from gateway.domain.context import DomainContext
 from gateway.domain.errors import NotFound
 from gateway.domain.inclusions import (
-    _check_decision,
+    check_decision,
     add_consent,
     check_consent_date,
     check_patient_niss,
@@ -64,7 +64,7 @@ class ConsentService:
             niss, pseudonym, same = self._subject(act, patient_niss)
             psi = self._psi_in_view(act, pseudonym)
             act.require(ctx.policy.modify(principal, niss, psi, {Field.CONSENT}, same_person=same))
-            _check_decision(decision)
+            check_decision(decision)
             check_consent_date(decision_date, act.today)
             inclusion = act.session.execute(
                 select(Inclusion.id).where(Inclusion.patient_pseudonym == pseudonym).order_by(Inclusion.start_date.desc()).limit(1)

@@ -120,7 +120,7 @@ def _check_status(value: str) -> str:
     return value
 
 
-def _check_decision(value: str) -> str:
+def check_decision(value: str) -> str:
     if value not in DECISIONS:
         raise InvalidInput(
             "invalid-consent-decision", f"The consent decision must be 'agree' or 'refuse', not {value!r}.",
@@ -333,7 +333,7 @@ class InclusionService:
             act.detail["psi"] = psi
             act.require(ctx.policy.declare(principal, psi))
             status = _check_status(cmd.status)
-            decision = _check_decision(cmd.consent_decision)
+            decision = check_decision(cmd.consent_decision)
             check_dates(cmd.start_date, cmd.end_date)
             check_consent_date(cmd.consent_date, act.today)
             person = living_person(ctx, niss)
@@ -521,7 +521,7 @@ class InclusionService:
             if decision is None:
                 raise InvalidInput("missing-consent-decision", "Give the consent decision.", rule="IC-F1", path="consent.decision")
             day = changes.consent_date if changes.consent_date is not UNSET else act.today
-            _check_decision(decision)
+            check_decision(decision)
             check_consent_date(day, act.today)
             add_consent(act, inc.patient_pseudonym, decision, day, inc.id)
         # Every accepted change makes a new version (a consent alone too), so

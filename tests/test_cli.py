@@ -1,0 +1,82 @@
+"""The command line: --help everywhere, and `serve` answering over real HTTP
+on its embedded default (SQLite with the sandbox data)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from gateway.cli import build_parser, main
+
+COMMANDS = [
+    [], ["serve"], ["db"], ["db", "upgrade"], ["db", "current"], ["sandbox"], ["sandbox", "personas"],
+    ["sandbox", "mutate"], ["register"], ["register", "sync"], ["audit"], ["audit", "verify"], ["purge"],
+]
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=lambda w: " ".join(w) or "care-gateway")
+def test_every_command_has_help(words, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args([*words, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: care-gateway" in capsys.readouterr().out
+
+
+def test_personas_json_lists_every_role(capsys):
+    assert main(["sandbox", "personas", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    roles = {p["role"] for p in data}
+    assert {"patient", "provider", "pharmacist", "psi-administrative", "psi-coordinator"} <= roles
+
+
+def test_mutate_then_sync_closes_inclusions(gw, personas, capsys, monkeypatch):
+    from tests.conftest import declaration
+
+    inc = gw.inclusions.declare(personas["gp"].principal(), declaration(personas["patient"], personas["psi-admin"].organisation_nihii))
+    monkeypatch.setenv("CARE_GATEWAY_DATABASE_URL", gw.db.url)
+    assert main(["sandbox", "mutate", "death", personas["patient"].niss, "--date", "2026-06-01"]) == 0
+    assert main(["register", "sync"]) == 0
+    out = capsys.readouterr().out
+    assert "1 inclusion(s) closed (IC-R4)" in out
+    assert gw.inclusions.get(personas["gp"].principal(), inc.id).closed_reason == "death"
+    assert main(["sandbox", "mutate", "death", "12345678901"]) == 1
+    assert "error:" in capsys.readouterr().err
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_answers_health_over_http(tmp_path):
+    port = free_port()
+    env = {**os.environ, "CARE_GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'served.sqlite3'}"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(proc.stdout.read() if proc.stdout else "server did not start")
+                time.sleep(0.2)
+        assert response.status_code == 200
+        assert response.json()["status"] == "ok" and response.json()["dialect"] == "sqlite"
+        spec = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5).json()
+        assert "/health" in spec["paths"]
+    finally:
+        proc.terminate()
+        proc.wait(20)
