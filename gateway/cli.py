@@ -92,6 +92,23 @@ def cmd_personas(args: argparse.Namespace) -> int:
     return personas_main((["--json"] if args.json else []) + (["--seed", str(args.seed)] if args.seed is not None else []))
 
 
+def cmd_credentials(args: argparse.Namespace) -> int:
+    from gateway.ehealth.pki import load_pki, persona_credential_files
+    from gateway.ehealth.sandbox.personas import personas
+    from gateway.ehealth.sandbox.registries import generate_registries
+
+    settings = _settings(args)
+    cast = personas(generate_registries(settings.sandbox_seed))
+    if args.persona not in cast:
+        print(f"error: no persona {args.persona!r}; see: care-gateway sandbox personas", file=sys.stderr)
+        return 2
+    files = persona_credential_files(load_pki(settings.sandbox_seed), cast[args.persona], args.out, args.password)
+    for path in files:
+        print(path)
+    print(f"keystore password: {args.password}")
+    return 0
+
+
 def cmd_mutate(args: argparse.Namespace) -> int:
     gw = _gateway(args)
     try:
@@ -173,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     personas.add_argument("--json", action="store_true", help="print JSON for machines")
     personas.add_argument("--seed", type=int, default=None, help="sandbox seed (default $CARE_GATEWAY_SANDBOX_SEED or 2026)")
     personas.set_defaults(func=cmd_personas)
+    creds = sandbox_commands.add_parser("credentials", help="write a persona's key, certificate and PKCS#12 keystore", description="Write a persona's private key and certificate (PEM), the sandbox CA certificate, and a PKCS#12 keystore, for signing STS requests and WS-Security messages.")
+    creds.add_argument("persona", help="persona key, e.g. gp (see: care-gateway sandbox personas)")
+    creds.add_argument("--out", type=Path, required=True, help="folder to write to")
+    creds.add_argument("--password", default="sandbox", help="PKCS#12 keystore password (default: sandbox)")
+    creds.set_defaults(func=cmd_credentials)
     mutate = sandbox_commands.add_parser("mutate", help="inject a national-register mutation", description="Inject a mutation into the simulated national register's feed: a death or a NISS change.")
     mutate.add_argument("kind", choices=["death", "niss-change"], help="what happened")
     mutate.add_argument("niss", help="the person's (current) NISS")

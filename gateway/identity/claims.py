@@ -1,0 +1,125 @@
+"""The facts a token carries about its holder, in one vocabulary for SAML 1.1
+attributes (STS), SAML 2.0 attributes (attribute authority) and JWT claims
+(OAuth2), and how they become a :class:`Principal`.
+
+Attribute names follow ``ehealth.md`` (identification namespace
+``urn:be:fgov:identification-namespace``, certified namespace
+``urn:be:fgov:certified-namespace:ehealth``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from gateway.identity.principal import Principal, Role
+
+IDENTIFICATION_NS = "urn:be:fgov:identification-namespace"
+CERTIFIED_NS = "urn:be:fgov:certified-namespace:ehealth"
+
+ATTR_CERT_HOLDER_SSIN = "urn:be:fgov:ehealth:1.0:certificateholder:person:ssin"
+ATTR_PERSON_SSIN = "urn:be:fgov:person:ssin"
+ATTR_DOCTOR_BOOLEAN = "urn:be:fgov:person:ssin:doctor:boolean"
+ATTR_DOCTOR_NIHII = "urn:be:fgov:person:ssin:ehealth:1.0:doctor:nihii11"
+ATTR_GIVENNAME = "urn:be:fgov:person:ssin:ehealth:1.0:givenname"
+ATTR_SURNAME = "urn:be:fgov:person:ssin:ehealth:1.0:surname"
+
+
+def attr_professional_nihii(quality: str) -> str:
+    return f"urn:be:fgov:person:ssin:ehealth:1.0:nihii:{quality}:nihii11"
+
+
+def attr_professional_boolean(quality: str) -> str:
+    return f"urn:be:fgov:person:ssin:ehealth:1.0:professional:{quality}:boolean"
+
+
+def attr_org_nihii(org: str) -> str:
+    """Identification attribute of an organisation, e.g. ``pharmacy`` -> ``…:pharmacy:nihii-number``."""
+    return f"urn:be:fgov:ehealth:1.0:{org}:nihii-number"
+
+
+def attr_org_recognised(org: str) -> str:
+    return f"urn:be:fgov:ehealth:1.0:{org}:nihii-number:recognised{org}:boolean"
+
+
+# JWT claim names (the same facts as the SAML attributes)
+CLAIM_NISS = "ssin"
+CLAIM_ROLE = "role"
+CLAIM_QUALITY = "quality"
+CLAIM_NIHII = "nihii"
+CLAIM_ORG_NIHII = "organisation_nihii"
+CLAIM_ORG_CBE = "organisation_cbe"
+CLAIM_NAME = "name"
+CLAIM_AUTHN = "amr"
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What a verified token says about its holder."""
+
+    niss: str
+    role: Role
+    quality: str | None = None
+    nihii: str | None = None
+    organisation_nihii: str | None = None
+    organisation_cbe: str | None = None
+    display_name: str | None = None
+    authentication: str = "unknown"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def principal(self) -> Principal:
+        return Principal(
+            niss=self.niss, role=self.role, quality=self.quality, nihii=self.nihii,
+            organisation_nihii=self.organisation_nihii, organisation_cbe=self.organisation_cbe,
+            display_name=self.display_name, authentication=self.authentication, extra=dict(self.extra),
+        )
+
+    def to_jwt(self) -> dict[str, Any]:
+        claims: dict[str, Any] = {CLAIM_NISS: self.niss, CLAIM_ROLE: self.role.value, CLAIM_AUTHN: [self.authentication]}
+        for name, value in ((CLAIM_QUALITY, self.quality), (CLAIM_NIHII, self.nihii), (CLAIM_ORG_NIHII, self.organisation_nihii),
+                            (CLAIM_ORG_CBE, self.organisation_cbe), (CLAIM_NAME, self.display_name)):
+            if value:
+                claims[name] = value
+        return claims
+
+    @classmethod
+    def from_jwt(cls, payload: Mapping[str, Any]) -> "Claims":
+        amr = payload.get(CLAIM_AUTHN) or ["unknown"]
+        return cls(
+            niss=str(payload[CLAIM_NISS]), role=Role(payload[CLAIM_ROLE]), quality=payload.get(CLAIM_QUALITY),
+            nihii=payload.get(CLAIM_NIHII), organisation_nihii=payload.get(CLAIM_ORG_NIHII),
+            organisation_cbe=payload.get(CLAIM_ORG_CBE), display_name=payload.get(CLAIM_NAME),
+            authentication=str(amr[0] if isinstance(amr, list) else amr),
+        )
+
+
+def claims_from_saml_attributes(attributes: Mapping[str, list[str]], *, authentication: str = "sts-holder-of-key") -> Claims:
+    """Read the STS's SAML 1.1 attributes (name -> values) into claims.
+
+    A provider is recognised by a certified ``…:professional:{quality}:boolean``
+    (or the physician's ``doctor:boolean``) set to true, with its NIHII; a
+    pharmacist by the certified recognised-pharmacy attribute with the
+    pharmacy's NIHII and their own pharmacist NIHII.
+    """
+
+    def first(name: str) -> str | None:
+        values = attributes.get(name) or []
+        return values[0] if values else None
+
+    niss = first(ATTR_PERSON_SSIN) or first(ATTR_CERT_HOLDER_SSIN)
+    if not niss:
+        raise ValueError("the assertion names no SSIN")
+    name = " ".join(v for v in (first(ATTR_GIVENNAME), first(ATTR_SURNAME)) if v) or None
+    pharmacy = first(attr_org_nihii("pharmacy"))
+    if pharmacy and (first(attr_org_recognised("pharmacy")) or "").lower() == "true":
+        return Claims(niss, Role.PHARMACIST, "pharmacist", first(attr_professional_nihii("pharmacist")), pharmacy,
+                      display_name=name, authentication=authentication)
+    if (first(ATTR_DOCTOR_BOOLEAN) or "").lower() == "true":
+        return Claims(niss, Role.PROVIDER, "doctor", first(ATTR_DOCTOR_NIHII), display_name=name, authentication=authentication)
+    for attr, values in attributes.items():
+        prefix, suffix = "urn:be:fgov:person:ssin:ehealth:1.0:professional:", ":boolean"
+        if attr.startswith(prefix) and attr.endswith(suffix) and values and values[0].lower() == "true":
+            quality = attr[len(prefix):-len(suffix)]
+            return Claims(niss, Role.PROVIDER, quality, first(attr_professional_nihii(quality)), display_name=name,
+                          authentication=authentication)
+    return Claims(niss, Role.PATIENT, display_name=name, authentication=authentication)
