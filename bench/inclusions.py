@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert  # noqa: E402
 
-import gateway.ehealth.model  # noqa: E402,F401
+import gateway.models  # noqa: E402,F401
 from gateway.config import Settings  # noqa: E402
 from gateway.domain.billing import billing_end, billing_start  # noqa: E402
 from gateway.domain.clock import FixedClock  # noqa: E402

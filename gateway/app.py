@@ -25,6 +25,9 @@ def create_app(gw: Gateway | None = None, settings: Settings | None = None) -> F
         ),
     )
     app.state.gateway = gw
+    from gateway.ehealth.platform import mount_platform
+
+    mount_platform(app, gw)
 
     @app.get("/health", tags=["operations"], summary="Liveness and database reachability")
     def health() -> Any:

@@ -15,6 +15,7 @@ from gateway.domain.exports import ExportService
 from gateway.domain.inclusions import InclusionService
 from gateway.domain.lifecycle import Lifecycle
 from gateway.domain.pseudonyms import PseudonymService
+from gateway.ehealth.pki import SandboxPki, load_pki
 from gateway.ehealth.sandbox.facts import SandboxCareFacts
 from gateway.ehealth.sandbox.register import SandboxNationalRegister
 from gateway.ehealth.sandbox.registries import SandboxRegistries, generate_registries
@@ -31,6 +32,7 @@ class Gateway:
     clock: Clock
     registries: SandboxRegistries
     register: SandboxNationalRegister
+    pki: SandboxPki
     ctx: DomainContext
     inclusions: InclusionService
     consents: ConsentService
@@ -59,6 +61,7 @@ def build_gateway(settings: Settings, *, clock: Clock | None = None, db: Databas
         clock=clock,
         registries=registries,
         register=register,
+        pki=load_pki(settings.sandbox_seed),
         ctx=ctx,
         inclusions=InclusionService(ctx),
         consents=ConsentService(ctx),

@@ -11,7 +11,7 @@ from typing import Iterator
 import pytest
 from sqlalchemy import text
 
-import gateway.ehealth.model  # noqa: F401  (sandbox tables)
+import gateway.models  # noqa: F401  (every table)
 from gateway.config import Settings
 from gateway.domain.clock import FixedClock
 from gateway.domain.database import Database
@@ -98,3 +98,63 @@ def pytest_report_header(config) -> str:  # type: ignore[no-untyped-def]
     if TEST_DATABASE_URL:
         return f"care-gateway test database: PostgreSQL ({TEST_DATABASE_URL.rsplit('@', 1)[-1]})"
     return "care-gateway test database: SQLite (a file per test)"
+
+
+# ------------------------------------------------------------------ live HTTP
+
+
+class LiveGateway:
+    """A gateway served over real HTTP (uvicorn in a thread) on 127.0.0.1."""
+
+    def __init__(self, gw: Gateway, clock: FixedClock) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        from gateway.app import create_app
+
+        self.gw = gw
+        self.clock = clock
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(gw), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        import time
+
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the live gateway did not start")
+            time.sleep(0.02)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, _shared_database: Database | None) -> Iterator[LiveGateway]:
+    """A live gateway per test module, on its own database, with a clock the
+    tests can move (clients that sign messages should use ``live.clock``)."""
+    if _shared_database is not None:
+        empty_tables(_shared_database)
+        db = _shared_database
+    else:
+        db = Database(f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.sqlite3'}")
+        db.create_schema()
+        stamp_head(db.url)
+    clock = FixedClock(datetime.now(timezone.utc).replace(microsecond=0))
+    gw = build_gateway(Settings(database_url=db.url), clock=clock, db=db)
+    server = LiveGateway(gw, clock)
+    yield server
+    server.stop()
+    if _shared_database is None:
+        db.dispose()

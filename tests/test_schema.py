@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-import gateway.ehealth.model  # noqa: F401
+import gateway.models  # noqa: F401
 from gateway.cli import main
 from gateway.domain.database import normalise_url
 from gateway.domain.model import Base

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import gateway.ehealth.model  # noqa: F401  (registers the sandbox tables)
+import gateway.models  # noqa: F401  (every table)
 from gateway.domain.model import Base
 
 config = context.config
