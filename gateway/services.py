@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from gateway.config import Settings
 from gateway.domain.clock import Clock, SystemClock
+from gateway.domain.care_teams import CareTeamService
 from gateway.domain.consent import ConsentService
 from gateway.domain.context import DomainContext
 from gateway.domain.database import Database
@@ -15,6 +16,7 @@ from gateway.domain.exports import ExportService
 from gateway.domain.inclusions import InclusionService
 from gateway.domain.lifecycle import Lifecycle
 from gateway.domain.pseudonyms import PseudonymService
+from gateway.domain.referrals import ReferralService
 from gateway.ehealth.pki import SandboxPki, load_pki
 from gateway.ehealth.sandbox.facts import SandboxCareFacts
 from gateway.ehealth.sandbox.register import SandboxNationalRegister
@@ -38,6 +40,8 @@ class Gateway:
     consents: ConsentService
     lifecycle: Lifecycle
     exports: ExportService
+    care_teams: CareTeamService
+    referrals: ReferralService
 
 
 def build_gateway(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Gateway:
@@ -67,4 +71,6 @@ def build_gateway(settings: Settings, *, clock: Clock | None = None, db: Databas
         consents=ConsentService(ctx),
         lifecycle=Lifecycle(ctx),
         exports=ExportService(ctx),
+        care_teams=CareTeamService(ctx),
+        referrals=ReferralService(ctx),
     )

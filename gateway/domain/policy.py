@@ -262,3 +262,70 @@ class AccessPolicy:
                 return Decision.allow("IC-R7", "the insurer's own members")
             return Decision.deny("IC-R7", "not-own-members", "An insurer may receive the export of its own members only.")
         return Decision.deny("IC-A9", "export-not-allowed", "Exports go to insurers only; there is no mass export (IC-A8).")
+
+
+    # ------------------------------------------------------ care teams (CT)
+
+    def care_team_read(self, principal: Principal, patient_niss: str | None, is_member: bool, same_person: bool = False) -> Decision:
+        """CT-5: a member sees the team; a non-member needs the relationship
+        with the patient that consulting their inclusions needs (IC-F2)."""
+        standing = self.standing(principal)
+        if not standing.allowed:
+            return standing
+        if is_member:
+            return Decision.allow("CT-5", "member of the care team")
+        if patient_niss is None:
+            return Decision.deny("CT-5", "not-a-member", "Only the members of a group care team may see it.")
+        seen = self.consult(principal, patient_niss, same_person=same_person)
+        if seen.allowed:
+            return Decision.allow("CT-5", f"relationship with the patient ({seen.rule})", own_psi=seen.own_psi)
+        return Decision.deny("CT-5", seen.code, "You are not a member of this care team and have no care relationship with its patient. " + seen.reason)
+
+    def care_team_write(self, principal: Principal, patient_niss: str | None, managing_organisation: str | None, is_member: bool) -> Decision:
+        """Who may create or change a care team: a provider or pharmacist with a
+        relationship with the patient (or already a member), or the staff of
+        the managing PSI. Anything else is denied (IC-A9)."""
+        standing = self.standing(principal)
+        if not standing.allowed:
+            return standing
+        if principal.role in (Role.PROVIDER, Role.PHARMACIST):
+            if is_member:
+                return Decision.allow("CT-5", "member of the care team")
+            if patient_niss is not None and self.consult(principal, patient_niss).allowed:
+                return Decision.allow("CT-5", "provider with a relationship with the patient")
+            return Decision.deny("CT-5", "no-therapeutic-link",
+                                 "A provider manages a patient's care team only with a therapeutic relationship with that patient.")
+        if principal.role in PSI_ROLES:
+            if managing_organisation is not None and managing_organisation == standing.own_psi:
+                return Decision.allow("CT-5", "staff of the managing PSI", own_psi=standing.own_psi)
+            return Decision.deny("CT-5", "not-own-psi", "PSI staff manage only the care teams their own project manages.")
+        return Decision.deny("IC-A9", "care-team-write-not-allowed", f"The role '{principal.role}' may not manage care teams.")
+
+    # -------------------------------------------------------- referrals (RF)
+
+    def referral_create(self, principal: Principal) -> Decision:
+        """RF-1: a referral is made by a care provider (its requester)."""
+        standing = self.standing(principal)
+        if not standing.allowed:
+            return standing
+        if principal.role is Role.PROVIDER:
+            return Decision.allow("RF-1", "a provider refers")
+        return Decision.deny("RF-1", "referral-not-allowed", "Only a care provider may make a referral (the requester).")
+
+    def referral_read(self, principal: Principal, patient_niss: str, party_role: str | None, same_person: bool = False) -> Decision:
+        """RF-4: the requester, the named performers, and those with a care
+        relationship with the patient (the patient included) see a referral."""
+        standing = self.standing(principal)
+        if not standing.allowed:
+            return standing
+        if party_role in ("requester", "performer"):
+            return Decision.allow("RF-4", f"named {party_role}")
+        today = self.clock.today()
+        if principal.role is Role.PATIENT and (same_person or principal.niss == patient_niss):
+            return Decision.allow("RF-4", "the patient")
+        if principal.role is Role.PROVIDER and self.facts.has_therapeutic_link(principal.niss, patient_niss, today):
+            return Decision.allow("RF-4", "care relationship with the patient")
+        if principal.role is Role.PHARMACIST and self.facts.pharmacy_has_therapeutic_link(standing.organisation or "", patient_niss, today):
+            return Decision.allow("RF-4", "care relationship of the pharmacy with the patient")
+        return Decision.deny("RF-4", "not-a-party",
+                             "Only the requester, the performers named on the referral and those with a care relationship with the patient see it.")

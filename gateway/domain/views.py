@@ -94,3 +94,57 @@ class Page:
     items: tuple[PatientListItem, ...]
     page_size: int
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class MemberView:
+    kind: str
+    niss: str | None
+    nihii: str | None
+    role: str | None
+    period_start: date | None
+    period_end: date | None
+
+
+@dataclass(frozen=True)
+class CareTeamView:
+    id: str
+    version: int
+    kind: str
+    patient_niss: str | None
+    name: str | None
+    managing_organisation: str | None
+    status: str
+    period_start: date | None
+    period_end: date | None
+    members: tuple[MemberView, ...]
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PartyView:
+    role: str
+    niss: str | None
+    nihii: str | None
+    cbe: str | None
+    party_role: str | None
+
+
+@dataclass(frozen=True)
+class ReferralView:
+    id: str
+    version: int
+    patient_niss: str
+    programme: str
+    category: str
+    service_requested: str
+    reason: str | None
+    status: str
+    valid_from: date | None
+    valid_until: date | None
+    parties: tuple[PartyView, ...]
+    created_at: datetime
+    updated_at: datetime
+
+    def party(self, role: str) -> list[PartyView]:
+        return [p for p in self.parties if p.role == role]
