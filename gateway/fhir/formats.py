@@ -1,0 +1,96 @@
+"""Content negotiation and (de)serialisation: FHIR JSON and XML, chosen by
+``_format``, ``Accept`` and ``Content-Type`` (FHIR R4 http.html#mime-type).
+
+XML goes through the ``fhir.resources`` R4B models, whose XML support is
+faithful for the R4 elements our profiles use.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from gateway.fhir.outcome import FhirError
+from gateway.identity.xml import UnsafeXml, parse_untrusted
+
+JSON = "application/fhir+json"
+XML = "application/fhir+xml"
+_FORMAT_ALIASES = {
+    "json": JSON, "application/json": JSON, "application/fhir+json": JSON, "application/json+fhir": JSON,
+    "xml": XML, "text/xml": XML, "application/xml": XML, "application/fhir+xml": XML, "application/xml+fhir": XML,
+}
+MAX_BODY = 4 * 1024 * 1024
+
+
+def response_format(request: Request) -> str:
+    fmt = request.query_params.get("_format")
+    if fmt:
+        chosen = _FORMAT_ALIASES.get(fmt.split(";")[0].strip().lower())
+        if chosen is None:
+            raise FhirError.simple(406, "not-supported", f"_format {fmt!r} is not supported: use json or xml.")
+        return chosen
+    for part in request.headers.get("accept", "").split(","):
+        chosen = _FORMAT_ALIASES.get(part.split(";")[0].strip().lower())
+        if chosen:
+            return chosen
+    return JSON
+
+
+def _model_class(resource_type: str) -> Any:
+    from fhir.resources.R4B import get_fhir_model_class
+
+    try:
+        return get_fhir_model_class(resource_type)
+    except (KeyError, ValueError, AttributeError):
+        raise FhirError.simple(400, "not-supported", f"Unknown resource type {resource_type!r}.") from None
+
+
+def to_xml(resource: dict[str, Any]) -> bytes:
+    model = _model_class(resource["resourceType"]).model_validate(resource)
+    return model.model_dump_xml()
+
+
+def render(request: Request, resource: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    fmt = response_format(request)
+    if fmt == XML:
+        body = to_xml(resource)
+    else:
+        pretty = request.query_params.get("_pretty") == "true"
+        body = json.dumps(resource, indent=2 if pretty else None, ensure_ascii=False, separators=None if pretty else (",", ":")).encode("utf-8")
+    return Response(body, status_code=status, media_type=f"{fmt}; charset=utf-8", headers=headers)
+
+
+async def read_resource(request: Request) -> dict[str, Any]:
+    """The request body as a FHIR JSON object, whatever format it came in."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise FhirError.simple(413, "too-costly", f"The body is larger than {MAX_BODY} bytes.")
+    ctype = request.headers.get("content-type", JSON).split(";")[0].strip().lower()
+    fmt = _FORMAT_ALIASES.get(ctype)
+    if fmt is None:
+        raise FhirError.simple(415, "not-supported", f"Content-Type {ctype!r} is not supported: send application/fhir+json or application/fhir+xml.")
+    if fmt == JSON:
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise FhirError.simple(400, "structure", f"The body is not valid JSON: {exc}.") from None
+        if not isinstance(data, dict) or "resourceType" not in data:
+            raise FhirError.simple(400, "structure", "The body must be a FHIR resource with a resourceType.")
+        return data
+    try:
+        root = parse_untrusted(raw, max_bytes=MAX_BODY)
+    except UnsafeXml as exc:
+        raise FhirError.simple(400, "structure", exc.message, error_code=exc.code) from None
+    from lxml import etree
+
+    resource_type = etree.QName(root).localname
+    try:
+        model = _model_class(resource_type).model_validate_xml(raw)
+    except FhirError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the parser's words go back to the caller
+        raise FhirError.simple(400, "structure", f"The XML is not a valid {resource_type}: {exc}".splitlines()[0]) from None
+    return json.loads(model.model_dump_json(exclude_none=True))
