@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, fields
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Callable
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -85,6 +85,30 @@ class InclusionChanges:
 
     def is_empty(self) -> bool:
         return all(getattr(self, f.name) is UNSET for f in fields(self))
+
+
+@dataclass(frozen=True)
+class InclusionQuery:
+    """A search over the inclusions the caller may see (IC-F2, IC-F4).
+
+    ``period`` and ``updated`` are predicates the face builds from search
+    prefixes; they are applied before paging.
+    """
+
+    patient_niss: str | None = None
+    psi_nihii: str | None = None
+    status: str | None = None
+    period: Callable[[date, date | None], bool] | None = None
+    updated: Callable[[datetime], bool] | None = None
+    page_size: int | None = None
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class InclusionPage:
+    items: tuple[InclusionView, ...]
+    next_cursor: str | None
+    principal_elsewhere: bool = False
 
 
 # ------------------------------------------------------------------ checks
@@ -593,3 +617,78 @@ class InclusionService:
             return Page(tuple(items), size, next_cursor)
 
         return ctx.runner.run(principal, "inclusion.list-patients", body, channel=channel, resource_type="inclusion")
+
+    # IC-F2 / IC-F4: search ----------------------------------------------------
+    def search(self, principal: Principal, query: InclusionQuery, *, channel: str = "internal") -> InclusionPage:
+        """Inclusions matching ``query`` among those the caller may see.
+
+        With a patient: the consult rules decide (IC-A1..IC-A4). Without one:
+        a coordinator searches their own PSI (IC-F4), a patient their own
+        inclusions (IC-A4); others must name the patient.
+        """
+        ctx = self.ctx
+        size = ctx.settings.default_page_size if query.page_size is None else query.page_size
+
+        def body(act: Act) -> InclusionPage:
+            if not 1 <= size <= ctx.settings.max_page_size:
+                raise InvalidInput("page-size-out-of-range", f"The page size must be between 1 and {ctx.settings.max_page_size}.",
+                                   rule="IC-A8", path="_count")
+            if query.status is not None:
+                _check_status(query.status)
+            conditions = []
+            own_psi: str | None = None
+            if query.patient_niss:
+                niss = check_patient_niss(query.patient_niss, "patient")
+                person = ctx.register.person(niss)
+                current = person.niss if person else niss
+                same = person is not None and principal.niss in (person.niss, *person.previous_niss)
+                pseudonym = ctx.pseudonyms.pseudonymise(current)
+                act.patient_pseudonym = pseudonym
+                own_psi = act.require(ctx.policy.consult(principal, current, same_person=same)).own_psi
+                conditions.append(Inclusion.patient_pseudonym == pseudonym)
+            elif principal.role is Role.PSI_COORDINATOR:
+                own_psi = act.require(ctx.policy.list_patients(principal, query.psi_nihii)).own_psi
+            elif principal.role is Role.PATIENT:
+                act.require(ctx.policy.consult(principal, principal.niss))
+                person = ctx.register.person(principal.niss)
+                act.patient_pseudonym = ctx.pseudonyms.pseudonymise(person.niss if person else principal.niss)
+                conditions.append(Inclusion.patient_pseudonym == act.patient_pseudonym)
+            else:
+                act.require(ctx.policy.standing(principal))
+                raise InvalidInput(
+                    "patient-required", "Name the patient (patient.identifier=system|NISS): inclusions are searched patient by patient.",
+                    rule="IC-A1", path="patient",
+                )
+            if own_psi is not None:
+                if query.psi_nihii and query.psi_nihii != own_psi:
+                    return InclusionPage((), None, False)
+                conditions.append(Inclusion.psi_nihii == own_psi)
+            elif query.psi_nihii:
+                conditions.append(Inclusion.psi_nihii == query.psi_nihii)
+            if query.status:
+                conditions.append(Inclusion.status == query.status)
+            items: list[Inclusion] = []
+            after = query.cursor or ""
+            more = False
+            while len(items) <= size:
+                batch = act.session.execute(
+                    select(Inclusion).where(*conditions, Inclusion.id > after).order_by(Inclusion.id).limit(500)
+                ).scalars().all()
+                for inc in batch:
+                    if query.period and not query.period(inc.start_date, inc.end_date):
+                        continue
+                    if query.updated and not query.updated(inc.updated_at):
+                        continue
+                    items.append(inc)
+                    if len(items) > size:
+                        break
+                if len(batch) < 500 or len(items) > size:
+                    break
+                after = batch[-1].id
+            more = len(items) > size
+            items = items[:size]
+            act.rule = act.rule or "IC-F2"
+            act.detail.update(returned=len(items))
+            return InclusionPage(tuple(inclusion_view(ctx, i) for i in items), items[-1].id if more and items else None)
+
+        return ctx.runner.run(principal, "inclusion.search", body, channel=channel, resource_type="inclusion")
