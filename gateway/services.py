@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from gateway.config import Settings
 from gateway.domain.clock import Clock, SystemClock
+from gateway.domain.access_log import AccessLogService
 from gateway.domain.care_teams import CareTeamService
 from gateway.domain.consent import ConsentService
 from gateway.domain.context import DomainContext
@@ -42,6 +43,7 @@ class Gateway:
     exports: ExportService
     care_teams: CareTeamService
     referrals: ReferralService
+    access_log: AccessLogService
 
 
 def build_gateway(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Gateway:
@@ -73,4 +75,5 @@ def build_gateway(settings: Settings, *, clock: Clock | None = None, db: Databas
         exports=ExportService(ctx),
         care_teams=CareTeamService(ctx),
         referrals=ReferralService(ctx),
+        access_log=AccessLogService(ctx),
     )

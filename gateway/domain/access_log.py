@@ -1,0 +1,73 @@
+"""Reading the audit trail: a patient's own access log (DS-1: who looked at
+my data) and the auditors' view. Reading the trail is itself an act, and
+audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from gateway.domain.acts import Act
+from gateway.domain.context import DomainContext
+from gateway.domain.errors import AccessDenied, InvalidInput
+from gateway.domain.model import AuditRecord
+from gateway.domain.pseudonyms import PseudonymError
+from gateway.identity.principal import Principal, Role
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    seq: int
+    at: datetime
+    actor_niss: str | None
+    actor_role: str
+    actor_organisation: str | None
+    action: str
+    outcome: str
+    rule: str | None
+    patient_niss: str | None
+    resource_type: str | None
+    resource_id: str | None
+    channel: str
+
+
+class AccessLogService:
+    def __init__(self, ctx: DomainContext) -> None:
+        self.ctx = ctx
+
+    def _entry(self, r: AuditRecord) -> AccessEntry:
+        def reveal(p: str | None) -> str | None:
+            if not p:
+                return None
+            try:
+                return self.ctx.pseudonyms.reveal(p)
+            except PseudonymError:
+                return None
+
+        return AccessEntry(r.seq, r.at, reveal(r.actor_pseudonym), r.actor_role, r.actor_organisation, r.action, r.outcome,
+                           r.rule, reveal(r.patient_pseudonym), r.resource_type, r.resource_id, r.channel)
+
+    def about_me(self, principal: Principal, *, limit: int = 100, before: int | None = None, channel: str = "internal") -> list[AccessEntry]:
+        """DS-1: every act about the calling patient, newest first (under
+        current and former numbers), except their own reading of this log."""
+        ctx = self.ctx
+
+        def body(act: Act) -> list[AccessEntry]:
+            if principal.role is not Role.PATIENT:
+                raise AccessDenied("not-a-patient", "This log is for patients about themselves; auditors use the audit search.", rule="DS-1")
+            if not 1 <= limit <= ctx.settings.max_page_size:
+                raise InvalidInput("page-size-out-of-range", f"Ask for 1 to {ctx.settings.max_page_size} entries.", rule="IC-A8", path="_count")
+            person = ctx.register.person(principal.niss)
+            numbers = {principal.niss, *(person.previous_niss if person else ()), *((person.niss,) if person else ())}
+            pseudonyms = [ctx.pseudonyms.pseudonymise(n) for n in numbers]
+            act.patient_pseudonym = ctx.pseudonyms.pseudonymise(person.niss if person else principal.niss)
+            act.rule = "DS-1"
+            query = select(AuditRecord).where(AuditRecord.patient_pseudonym.in_(pseudonyms), AuditRecord.action != "audit.about-me")
+            if before is not None:
+                query = query.where(AuditRecord.seq < before)
+            rows = act.session.execute(query.order_by(AuditRecord.seq.desc()).limit(limit)).scalars().all()
+            return [self._entry(r) for r in rows]
+
+        return ctx.runner.run(principal, "audit.about-me", body, channel=channel, resource_type="audit")

@@ -1,0 +1,66 @@
+"""Rights of the people concerned: DS-1 (consult: who looked at my data),
+DS-5 (withdraw a consent), DS-6 (personal data from the national register),
+DS-8 (identifiable only as long as needed)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from gateway.domain.errors import AccessDenied
+from gateway.domain.model import Base
+from tests.conftest import declaration
+
+
+def test_DS_1_patient_sees_who_looked_at_their_data(gw, personas):
+    patient, gp = personas["patient"], personas["gp"]
+    gw.inclusions.declare(gp.principal(), declaration(patient, personas["psi-admin"].organisation_nihii))
+    gw.inclusions.consult(personas["pharmacist"].principal(), patient.niss)
+    with pytest.raises(AccessDenied):
+        gw.inclusions.consult(personas["gp-no-link"].principal(), patient.niss)
+    gw.inclusions.consult(personas["patient-2"].principal(), personas["patient-2"].niss)  # about someone else
+    log = gw.access_log.about_me(patient.principal())
+    assert [(e.action, e.actor_niss, e.outcome) for e in log] == [
+        ("inclusion.consult", personas["gp-no-link"].niss, "denied"),
+        ("inclusion.consult", personas["pharmacist"].niss, "allowed"),
+        ("inclusion.declare", gp.niss, "allowed"),
+    ]
+    assert log[1].actor_organisation == personas["pharmacist"].organisation_nihii
+    assert gw.access_log.about_me(patient.principal())[0].action == "inclusion.consult"  # reading the log is not listed
+    with pytest.raises(AccessDenied) as err:
+        gw.access_log.about_me(gp.principal())
+    assert err.value.rule == "DS-1"
+
+
+def test_DS_5_withdrawing_research_consent_stops_research_use_from_then(gw, personas):
+    patient = personas["patient"]
+    gw.inclusions.declare(personas["gp"].principal(), declaration(patient, personas["psi-admin"].organisation_nihii))
+    insurer = personas["insurer"].principal()
+    assert [l.patient_niss for l in gw.exports.for_insurer(insurer, "100").research] == [patient.niss]
+    gw.consents.record(patient.principal(), patient.niss, "refuse", date(2026, 6, 15))
+    export = gw.exports.for_insurer(insurer, "100")
+    assert export.research == () and export.billing[0].consent_decision == "refuse"  # billing, a legal obligation, remains
+
+
+def test_DS_6_personal_data_are_read_from_the_national_register(gw, personas):
+    patient = personas["patient"]
+    gw.inclusions.declare(personas["gp"].principal(), declaration(patient, personas["psi-admin"].organisation_nihii))
+    shown = gw.inclusions.consult(personas["gp"].principal(), patient.niss).patient
+    person = gw.register.person(patient.niss)
+    assert (shown.last_name, shown.first_name, shown.birth_date) == (person.last_name, person.first_name, person.birth_date)
+
+
+def test_DS_8_identifiable_data_go_with_retention(gw, personas):
+    patient = personas["patient"]
+    gw.inclusions.declare(personas["gp"].principal(), declaration(
+        patient, personas["psi-admin"].organisation_nihii, start_date=date(2010, 1, 1), end_date=date(2015, 1, 1), consent_date=date(2010, 1, 1)))
+    gw.lifecycle.purge()
+    pseudonym = gw.ctx.pseudonyms.pseudonymise(patient.niss)
+    with gw.db.transaction() as s:
+        for table in Base.metadata.sorted_tables:
+            if table.name == "audit_record":
+                continue  # the security log keeps pseudonyms of acts (IC-R8), never the data
+            rows = s.execute(select(table)).all()
+            assert all(pseudonym not in repr(tuple(r)) and patient.niss not in repr(tuple(r)) for r in rows), table.name
