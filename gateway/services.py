@@ -18,6 +18,7 @@ from gateway.domain.inclusions import InclusionService
 from gateway.domain.lifecycle import Lifecycle
 from gateway.domain.pseudonyms import PseudonymService
 from gateway.domain.referrals import ReferralService
+from gateway.domain.rights import RightsService
 from gateway.ehealth.pki import SandboxPki, load_pki
 from gateway.ehealth.sandbox.facts import SandboxCareFacts
 from gateway.ehealth.sandbox.register import SandboxNationalRegister
@@ -44,6 +45,7 @@ class Gateway:
     care_teams: CareTeamService
     referrals: ReferralService
     access_log: AccessLogService
+    rights: RightsService
 
 
 def build_gateway(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Gateway:
@@ -76,4 +78,5 @@ def build_gateway(settings: Settings, *, clock: Clock | None = None, db: Databas
         care_teams=CareTeamService(ctx),
         referrals=ReferralService(ctx),
         access_log=AccessLogService(ctx),
+        rights=RightsService(ctx),
     )

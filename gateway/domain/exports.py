@@ -1,7 +1,8 @@
 """Periodic exports to the insurers (IC-R7).
 
 Each insurer receives only its own members (affiliation asked of CIN data at
-export time). The billing export carries the inclusions changed in the
+export time). A person's active restriction or objection (DS-3, DS-4) keeps
+them out of the research export. The billing export carries the inclusions changed in the
 period; the research export carries only patients whose decision in force
 is ``agree``, and only their data from the date they agreed.
 """
@@ -18,6 +19,7 @@ from gateway.domain.context import DomainContext
 from gateway.domain.errors import InvalidInput
 from gateway.domain.inclusions import current_consent
 from gateway.domain.model import Inclusion
+from gateway.domain.rights import research_blocked
 from gateway.identity.principal import Principal
 
 INSURER_CODES = ("100", "200", "300", "400", "500", "600", "900")
@@ -87,7 +89,7 @@ class ExportService:
                     niss, inc.id, inc.psi_nihii, inc.status, inc.start_date, inc.end_date, inc.billing_start,
                     inc.billing_end, consent.decision if consent else None, consent.decision_date if consent else None,
                 ))
-                if consent is not None and consent.decision == "agree":
+                if consent is not None and consent.decision == "agree" and not research_blocked(act.session, inc.patient_pseudonym):
                     if inc.end_date is not None and inc.end_date < consent.decision_date:
                         continue
                     research.append(ResearchLine(

@@ -226,3 +226,22 @@ class FeedCursor(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RightsRequest(Base):
+    """A request of a person about their data (DS-2 correction, DS-3
+    restriction, DS-4 objection), kept with its outcome."""
+
+    __tablename__ = "rights_request"
+    __table_args__ = (Index("ix_rights_patient", "patient_pseudonym", "kind"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    patient_pseudonym: Mapped[str] = mapped_column(PSEUDONYM)
+    kind: Mapped[str] = mapped_column(String(16))  # correction | restriction | objection
+    status: Mapped[str] = mapped_column(String(16))  # active | closed
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}

@@ -64,3 +64,32 @@ def test_DS_8_identifiable_data_go_with_retention(gw, personas):
                 continue  # the security log keeps pseudonyms of acts (IC-R8), never the data
             rows = s.execute(select(table)).all()
             assert all(pseudonym not in repr(tuple(r)) and patient.niss not in repr(tuple(r)) for r in rows), table.name
+
+
+def test_DS_2_correction_request_is_recorded_not_applied(gw, personas):
+    patient = personas["patient"]
+    inc = gw.inclusions.declare(personas["gp"].principal(), declaration(patient, personas["psi-admin"].organisation_nihii))
+    req = gw.rights.file(patient.principal(), "correction", "My inclusion started on 1 April, not 10 March.")
+    assert (req.kind, req.rule, req.status) == ("correction", "DS-2", "active")
+    assert gw.inclusions.get(personas["gp"].principal(), inc.id).start_date == date(2026, 3, 10)  # billing items stay (IC-A7)
+    from gateway.domain.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as err:
+        gw.rights.file(patient.principal(), "correction", "  ")
+    assert err.value.rule == "DS-2"
+
+
+@pytest.mark.parametrize(("kind", "rule"), [("restriction", "DS-3"), ("objection", "DS-4")])
+def test_DS_3_DS_4_restriction_and_objection_stop_research_use(gw, personas, kind, rule):
+    patient = personas["patient"]
+    gw.inclusions.declare(personas["gp"].principal(), declaration(patient, personas["psi-admin"].organisation_nihii))
+    insurer = personas["insurer"].principal()
+    req = gw.rights.file(patient.principal(), kind)
+    assert req.rule == rule
+    export = gw.exports.for_insurer(insurer, "100")
+    assert export.research == () and len(export.billing) == 1
+    gw.rights.lift(patient.principal(), req.id)
+    assert len(gw.exports.for_insurer(insurer, "100").research) == 1
+    assert [r.status for r in gw.rights.mine(patient.principal())] == ["closed"]
+    with pytest.raises(AccessDenied):
+        gw.rights.file(personas["gp"].principal(), kind)
