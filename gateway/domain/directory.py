@@ -1,0 +1,77 @@
+"""Reading people and organisations for display: a patient from the national
+register at read time (IC-R9), under the consult rules (IC-F2); care
+providers and organisations from CoBrHa, open to every authenticated caller
+in good standing (as the AddressBook is). Each read is audited."""
+
+from __future__ import annotations
+
+from gateway.domain.acts import Act
+from gateway.domain.context import DomainContext
+from gateway.domain.errors import InvalidInput, NotFound
+from gateway.domain.identifiers import InvalidIdentifier, check_nihii
+from gateway.domain.inclusions import check_patient_niss, person_view
+from gateway.domain.ports import OrganisationRecord, ProfessionalRecord
+from gateway.domain.views import PersonView
+from gateway.identity.principal import Principal
+
+
+class DirectoryService:
+    def __init__(self, ctx: DomainContext) -> None:
+        self.ctx = ctx
+
+    def patient(self, principal: Principal, niss: str, *, channel: str = "internal") -> PersonView:
+        ctx = self.ctx
+
+        def body(act: Act) -> PersonView:
+            value = check_patient_niss(niss, "identifier")
+            person = ctx.register.person(value)
+            current = person.niss if person else value
+            act.patient_pseudonym = ctx.pseudonyms.pseudonymise(current)
+            same = person is not None and principal.niss in (person.niss, *person.previous_niss)
+            decision = act.require(ctx.policy.consult(principal, current, same_person=same))
+            if person is None:
+                raise NotFound("unknown-patient", f"No person with NISS {value} in the national register.", path="identifier")
+            if decision.own_psi is not None:  # IC-A3: PSI staff see people included in their PSI only
+                from sqlalchemy import select
+
+                from gateway.domain.model import Inclusion
+
+                hit = act.session.execute(select(Inclusion.id).where(
+                    Inclusion.patient_pseudonym == act.patient_pseudonym, Inclusion.psi_nihii == decision.own_psi).limit(1)).first()
+                if hit is None:
+                    raise NotFound("unknown-patient", "This person is not included in your project.", rule="IC-A3", path="identifier")
+            act.rule = "IC-R9"
+            return person_view(person)
+
+        return ctx.runner.run(principal, "patient.read", body, channel=channel, resource_type="patient")
+
+    def _standing(self, act: Act) -> None:
+        act.require(self.ctx.policy.standing(act.principal))
+
+    def professional(self, principal: Principal, nihii: str, *, channel: str = "internal") -> ProfessionalRecord:
+        def body(act: Act) -> ProfessionalRecord:
+            self._standing(act)
+            try:
+                value = check_nihii(nihii).value
+            except InvalidIdentifier as exc:
+                raise InvalidInput(exc.code, exc.message, path="identifier") from None
+            record = self.ctx.facts.professional(value)
+            if record is None:
+                raise NotFound("unknown-provider", f"No care provider with NIHII {value} in CoBrHa.", path="identifier")
+            return record
+
+        return self.ctx.runner.run(principal, "practitioner.read", body, channel=channel, resource_type="practitioner", resource_id=nihii)
+
+    def organisation(self, principal: Principal, nihii: str, *, channel: str = "internal") -> OrganisationRecord:
+        def body(act: Act) -> OrganisationRecord:
+            self._standing(act)
+            try:
+                value = check_nihii(nihii).value
+            except InvalidIdentifier as exc:
+                raise InvalidInput(exc.code, exc.message, path="identifier") from None
+            record = self.ctx.facts.organisation(value)
+            if record is None:
+                raise NotFound("unknown-organisation", f"No organisation with NIHII {value} in CoBrHa.", path="identifier")
+            return record
+
+        return self.ctx.runner.run(principal, "organization.read", body, channel=channel, resource_type="organization", resource_id=nihii)
