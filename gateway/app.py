@@ -28,6 +28,9 @@ def create_app(gw: Gateway | None = None, settings: Settings | None = None) -> F
     from gateway.ehealth.platform import mount_platform
 
     mount_platform(app, gw)
+    from gateway.ehealth.sandbox.actions import router as sandbox_actions
+
+    app.include_router(sandbox_actions(gw))  # POST /sandbox/register/mutations
 
     @app.get("/health", tags=["operations"], summary="Liveness and database reachability")
     def health() -> Any:

@@ -12,6 +12,7 @@ from gateway.domain.access_log import AccessLogService
 from gateway.domain.care_teams import CareTeamService
 from gateway.domain.consent import ConsentService
 from gateway.domain.context import DomainContext
+from gateway.domain.directory import DirectoryService
 from gateway.domain.database import Database
 from gateway.domain.exports import ExportService
 from gateway.domain.inclusions import InclusionService
@@ -21,6 +22,7 @@ from gateway.domain.referrals import ReferralService
 from gateway.domain.rights import RightsService
 from gateway.ehealth.pki import SandboxPki, load_pki
 from gateway.ehealth.sandbox.facts import SandboxCareFacts
+from gateway.ehealth.sandbox.links import StoredLinks
 from gateway.ehealth.sandbox.register import SandboxNationalRegister
 from gateway.ehealth.sandbox.registries import SandboxRegistries, generate_registries
 
@@ -46,6 +48,7 @@ class Gateway:
     referrals: ReferralService
     access_log: AccessLogService
     rights: RightsService
+    directory: DirectoryService
 
 
 def build_gateway(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Gateway:
@@ -55,11 +58,12 @@ def build_gateway(settings: Settings, *, clock: Clock | None = None, db: Databas
     register = SandboxNationalRegister(registries, db, clock)
     if settings.uses_sandbox_secret and db.dialect != "sqlite":
         log.warning("pseudonyms use the sandbox key: set CARE_GATEWAY_PSEUDONYM_SECRET for real data")
+    pseudonyms = PseudonymService.from_secret(settings.pseudonym_secret)
     ctx = DomainContext(
         db=db,
         clock=clock,
-        pseudonyms=PseudonymService.from_secret(settings.pseudonym_secret),
-        facts=SandboxCareFacts(registries, register=register),
+        pseudonyms=pseudonyms,
+        facts=SandboxCareFacts(registries, register=register, links=StoredLinks(registries, db, pseudonyms, register)),
         register=register,
         settings=settings,
     )
@@ -79,4 +83,5 @@ def build_gateway(settings: Settings, *, clock: Clock | None = None, db: Databas
         referrals=ReferralService(ctx),
         access_log=AccessLogService(ctx),
         rights=RightsService(ctx),
+        directory=DirectoryService(ctx),
     )

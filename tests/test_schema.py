@@ -43,7 +43,7 @@ def test_upgrade_builds_exactly_the_model(empty_url):
 
 def test_upgrade_is_in_place_and_keeps_data(empty_url, capsys):
     assert main(["db", "upgrade", "--database", empty_url]) == 0
-    assert "empty -> 0001" in capsys.readouterr().out
+    assert "empty -> 0002" in capsys.readouterr().out
     engine = create_engine(normalise_url(empty_url))
     with engine.begin() as c:
         c.execute(text("INSERT INTO feed_cursor (name, position, updated_at) VALUES ('x', 7, CURRENT_TIMESTAMP)"))

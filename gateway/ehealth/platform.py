@@ -18,6 +18,20 @@ def _service_routers() -> list[Callable[["Gateway"], APIRouter]]:
     """Each simulated service module exposes ``router(gw) -> APIRouter``."""
     routers: list[Callable[["Gateway"], APIRouter]] = []
     # one line per service, in the order of ehealth.md
+    from gateway.ehealth import sts  # STS: SAML 1.1 holder-of-key tokens (WS-Trust and legacy)
+    routers.append(sts.router)
+    from gateway.ehealth import oauth  # OAuth2 / OpenID Connect (sandbox IdP)
+    routers.append(oauth.router)
+    from gateway.ehealth import attribute_authority  # attribute authority: SAML 2.0 AttributeQuery
+    routers.append(attribute_authority.router)
+    from gateway.ehealth import therlink  # TherLink: therapeutic relationships
+    routers.append(therlink.router)
+    from gateway.ehealth import hub_consent  # Consent: the patient's hub consent
+    routers.append(hub_consent.router)
+    from gateway.ehealth import addressbook  # AddressBook / CoBrHa look-ups
+    routers.append(addressbook.router)
+    from gateway.ehealth import consultrn  # consultRN: national register and its mutation feed
+    routers.append(consultrn.router)
     return routers
 
 

@@ -90,11 +90,12 @@ class SoapService:
         self.security = security
         self.max_bytes = max_bytes
 
-    def wsdl_bytes(self, base_url: str) -> bytes:
-        """The WSDL with its soap:address pointing at this server."""
+    def wsdl_bytes(self, endpoint: str) -> bytes:
+        """The WSDL with its soap:address pointing at ``endpoint`` (this
+        service's URL as the caller reached it, mount prefix included)."""
         tree = etree.parse(str(self.wsdl), etree.XMLParser(resolve_entities=False, no_network=True))
         for address in tree.iter(f"{{{WSDL_SOAP_NS}}}address"):
-            address.set("location", base_url.rstrip("/") + self.path)
+            address.set("location", endpoint)
         return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
 
     def router(self) -> APIRouter:
@@ -105,7 +106,7 @@ class SoapService:
         async def get_wsdl(request: Request) -> Response:
             if "wsdl" not in {k.lower() for k in request.query_params}:
                 return Response(f"{service.name}: POST SOAP 1.1 envelopes here; the contract is at ?wsdl\n", media_type="text/plain")
-            return Response(service.wsdl_bytes(str(request.base_url)), media_type="text/xml")
+            return Response(service.wsdl_bytes(str(request.url.replace(query=""))), media_type="text/xml")
 
         @router.post(self.path, include_in_schema=False)
         async def post(request: Request) -> Response:

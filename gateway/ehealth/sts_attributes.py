@@ -1,0 +1,161 @@
+"""What the simulated STS certifies, and only when its registries confirm
+it (``ehealth.md``): a claimed attribute becomes an assertion attribute
+after a check against CoBrHa (professionals, visas), the organisations and
+their staff memberships; otherwise :class:`AttributeRefused` names the
+attribute and says why, so that the caller can fix its request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from gateway.domain.identifiers import compact
+from gateway.domain.ports import OrganisationKind, ProfessionalRecord
+from gateway.domain.professions import PROFESSIONS
+from gateway.identity.claims import (
+    ATTR_CERT_HOLDER_SSIN,
+    ATTR_DOCTOR_BOOLEAN,
+    ATTR_DOCTOR_NIHII,
+    ATTR_GIVENNAME,
+    ATTR_PERSON_SSIN,
+    ATTR_SURNAME,
+    CERTIFIED_NS,
+    IDENTIFICATION_NS,
+    attr_org_nihii,
+    attr_org_recognised,
+    attr_professional_boolean,
+    attr_professional_nihii,
+)
+from gateway.identity.saml import Attribute
+
+if TYPE_CHECKING:
+    from gateway.services import Gateway
+
+_PRO = "urn:be:fgov:person:ssin:ehealth:1.0:professional:"
+_NIHII = "urn:be:fgov:person:ssin:ehealth:1.0:nihii:"
+# The staff role an organisation attribute needs; other kinds accept any member.
+_ORG_ROLE = {OrganisationKind.PHARMACY: "pharmacist"}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One requested attribute: its URI and, if the caller states one, its value."""
+
+    uri: str
+    value: str | None = None
+
+
+class AttributeRefused(Exception):
+    """The STS will not certify ``attribute``."""
+
+    def __init__(self, code: str, attribute: str, reason: str) -> None:
+        super().__init__(f"The STS cannot certify {attribute}: {reason}")
+        self.code = code
+        self.attribute = attribute
+        self.reason = reason
+        self.message = str(self)
+
+
+class _Certifier:
+    """Certifies the claims of one person (``niss``, from their certificate)."""
+
+    def __init__(self, gw: "Gateway", niss: str, today: date) -> None:
+        self.gw = gw
+        self.niss = niss
+        self.today = today
+        self.out: dict[str, Attribute] = {}
+
+    def add(self, namespace: str, name: str, value: str) -> None:
+        self.out[name] = (namespace, name, [value])
+
+    def professional(self, claim: Claim, quality: str) -> ProfessionalRecord:
+        if quality not in PROFESSIONS:
+            raise AttributeRefused("sts-attribute-unknown", claim.uri, f"{quality!r} is not a profession the STS knows.")
+        records = [r for r in self.gw.registries.professionals_of(self.niss) if r.quality == quality]
+        if not records:
+            raise AttributeRefused("sts-not-a-professional", claim.uri,
+                                   f"CoBrHa has no {PROFESSIONS[quality].label} with the certificate's SSIN.")
+        valid = [r for r in records if r.visa_valid_on(self.today)]
+        if not valid:
+            until = records[0].visa_valid_until
+            raise AttributeRefused("sts-visa-invalid", claim.uri, f"the {PROFESSIONS[quality].label}'s visa is not valid "
+                                   f"today ({'no visa' if until is None else 'expired ' + until.isoformat()}).")
+        record = valid[0]
+        if claim.uri.endswith(":nihii11") and claim.value and compact(claim.value) != record.nihii:
+            raise AttributeRefused("sts-nihii-mismatch", claim.uri,
+                                   f"NIHII {claim.value} is not this {PROFESSIONS[quality].label}'s number.")
+        return record
+
+    def certify_professional(self, claim: Claim, quality: str) -> None:
+        record = self.professional(claim, quality)
+        if quality == "doctor" and claim.uri in (ATTR_DOCTOR_BOOLEAN, ATTR_DOCTOR_NIHII):
+            self.add(CERTIFIED_NS, ATTR_DOCTOR_BOOLEAN, "true")
+            self.add(CERTIFIED_NS, ATTR_DOCTOR_NIHII, record.nihii)
+        else:
+            self.add(CERTIFIED_NS, attr_professional_boolean(quality), "true")
+            self.add(CERTIFIED_NS, attr_professional_nihii(quality), record.nihii)
+        self.add(CERTIFIED_NS, ATTR_GIVENNAME, record.first_name)
+        self.add(CERTIFIED_NS, ATTR_SURNAME, record.last_name)
+
+    def certify_organisation(self, claim: Claim, kind: OrganisationKind) -> None:
+        if not claim.value:
+            raise AttributeRefused("sts-value-required", claim.uri, "state the organisation's NIHII as the value.")
+        organisation = self.gw.ctx.facts.organisation(claim.value)
+        if organisation is None or organisation.kind is not kind:
+            raise AttributeRefused("sts-organisation-unknown", claim.uri,
+                                   f"{claim.value} is not a recognised {kind.value} NIHII.")
+        role = _ORG_ROLE.get(kind)
+        if not any(m.organisation_nihii == organisation.nihii and (role is None or m.role == role)
+                   for m in self.gw.ctx.facts.memberships(self.niss)):
+            raise AttributeRefused("sts-not-member", claim.uri, f"the certificate's holder is not "
+                                   f"{'a ' + role if role else 'a member'} of {kind.value} {organisation.nihii}.")
+        self.add(IDENTIFICATION_NS, attr_org_nihii(kind.value), organisation.nihii)
+
+    def certify(self, claim: Claim) -> None:
+        uri = claim.uri
+        if uri in (ATTR_CERT_HOLDER_SSIN, ATTR_PERSON_SSIN):
+            if claim.value and compact(claim.value) != self.niss:
+                raise AttributeRefused("sts-ssin-mismatch", uri, "the SSIN claimed is not the SSIN the certificate names.")
+        elif uri in (ATTR_DOCTOR_BOOLEAN, ATTR_DOCTOR_NIHII):
+            self.certify_professional(claim, "doctor")
+        elif uri in (ATTR_GIVENNAME, ATTR_SURNAME):
+            person = self.gw.registries.person(self.niss)
+            if person is None:
+                raise AttributeRefused("sts-person-unknown", uri, "the national register does not know this SSIN.")
+            self.add(CERTIFIED_NS, ATTR_GIVENNAME, person.first_name)
+            self.add(CERTIFIED_NS, ATTR_SURNAME, person.last_name)
+        elif uri.startswith(_PRO) and uri.endswith(":boolean"):
+            self.certify_professional(claim, uri[len(_PRO):-len(":boolean")])
+        elif uri.startswith(_NIHII) and uri.endswith(":nihii11"):
+            self.certify_professional(claim, uri[len(_NIHII):-len(":nihii11")])
+        elif (kind := _org_kind(uri)) is not None:
+            self.certify_organisation(claim, kind)
+        elif (kind := _recognised_kind(uri)) is not None:
+            if attr_org_nihii(kind.value) not in self.out:
+                raise AttributeRefused("sts-value-required", uri,
+                                       f"request {attr_org_nihii(kind.value)} with the organisation's NIHII too.")
+            self.add(CERTIFIED_NS, uri, "true")
+        else:
+            raise AttributeRefused("sts-attribute-unknown", uri, "the STS certifies no attribute of that name.")
+
+
+def _org_kind(uri: str) -> OrganisationKind | None:
+    return next((k for k in OrganisationKind if uri == attr_org_nihii(k.value)), None)
+
+
+def _recognised_kind(uri: str) -> OrganisationKind | None:
+    return next((k for k in OrganisationKind if uri == attr_org_recognised(k.value)), None)
+
+
+def certify(gw: "Gateway", niss: str, claims: list[Claim], today: date) -> list[Attribute]:
+    """The attributes of an assertion for the holder of ``niss``: the
+    identification attributes, then each claim the registries confirm.
+    Raises :class:`AttributeRefused` on the first claim they do not."""
+    certifier = _Certifier(gw, niss, today)
+    certifier.add(IDENTIFICATION_NS, ATTR_CERT_HOLDER_SSIN, niss)
+    certifier.add(IDENTIFICATION_NS, ATTR_PERSON_SSIN, niss)
+    # organisation numbers before the "recognised" booleans that depend on them
+    for claim in sorted(claims, key=lambda c: _recognised_kind(c.uri) is not None):
+        certifier.certify(claim)
+    return list(certifier.out.values())
