@@ -27,6 +27,11 @@ class Settings:
     max_page_size: int = 100
     default_page_size: int = 20
     log_level: str = "INFO"
+    # Where the access policy asks its facts (links, memberships, affiliation):
+    # "registries" reads the sandbox registries directly; "in-process" sends each
+    # question as a signed SAML exchange to the simulated attribute authority;
+    # an https:// URL asks a remote attribute authority.
+    attribute_authority: str = "registries"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -38,6 +43,7 @@ class Settings:
             pseudonym_secret=env.get("CARE_GATEWAY_PSEUDONYM_SECRET", base.pseudonym_secret),
             sandbox_seed=int(env.get("CARE_GATEWAY_SANDBOX_SEED", base.sandbox_seed)),
             log_level=env.get("CARE_GATEWAY_LOG_LEVEL", base.log_level),
+            attribute_authority=env.get("CARE_GATEWAY_ATTRIBUTE_AUTHORITY", base.attribute_authority),
         )
 
     def with_database(self, url: str | None) -> "Settings":

@@ -67,7 +67,7 @@ def build_gateway(settings: Settings, *, clock: Clock | None = None, db: Databas
         register=register,
         settings=settings,
     )
-    return Gateway(
+    gw = Gateway(
         settings=settings,
         db=db,
         clock=clock,
@@ -85,3 +85,26 @@ def build_gateway(settings: Settings, *, clock: Clock | None = None, db: Databas
         rights=RightsService(ctx),
         directory=DirectoryService(ctx),
     )
+    _choose_attribute_authority(gw)
+    return gw
+
+
+def _choose_attribute_authority(gw: Gateway) -> None:
+    """Point the access policy at the configured source of facts (IC-A1:
+    the attribute authority is asked at each call)."""
+    from gateway.domain.policy import AccessPolicy
+    from gateway.ehealth.aa_facts import AttributeAuthorityFacts, http_transport
+
+    choice = gw.settings.attribute_authority
+    if choice == "registries":
+        return
+    if choice == "in-process":
+        facts = AttributeAuthorityFacts.in_process(gw)
+    elif choice.startswith(("http://", "https://")):
+        facts = AttributeAuthorityFacts(http_transport(choice), gw.pki.platform("attribute-authority").certificate,
+                                        directory=gw.registries, clock=gw.clock)
+    else:
+        raise ValueError(f"CARE_GATEWAY_ATTRIBUTE_AUTHORITY must be 'registries', 'in-process' or a URL, not {choice!r}")
+    gw.ctx.facts = facts
+    gw.ctx.policy = AccessPolicy(facts, gw.clock)
+    log.info("access policy asks the attribute authority (%s)", choice)

@@ -231,3 +231,21 @@ def test_IC_A1_through_a_remote_authority_over_http(live, personas, callers):
     with pytest.raises(AttributeAuthorityError) as err:
         unsigned.has_therapeutic_link(personas["gp"].niss, personas["patient"].niss, live.clock.today())
     assert err.value.code == "aa-fault"
+
+
+def test_IC_A1_gateway_configured_to_ask_the_attribute_authority(database, clock, personas):
+    """With CARE_GATEWAY_ATTRIBUTE_AUTHORITY=in-process every decision goes
+    through the signed SAML exchange, and the rules hold the same."""
+    from gateway.config import Settings
+    from gateway.domain.errors import AccessDenied
+    from gateway.ehealth.aa_facts import AttributeAuthorityFacts
+    from gateway.services import build_gateway
+    from tests.conftest import declaration
+
+    gw = build_gateway(Settings(database_url=database.url, attribute_authority="in-process"), clock=clock, db=database)
+    assert isinstance(gw.ctx.facts, AttributeAuthorityFacts) and gw.ctx.policy.facts is gw.ctx.facts
+    gw.inclusions.declare(personas["gp"].principal(), declaration(personas["patient"], personas["psi-admin"].organisation_nihii))
+    assert gw.inclusions.consult(personas["gp"].principal(), personas["patient"].niss).inclusions
+    with pytest.raises(AccessDenied) as err:
+        gw.inclusions.consult(personas["gp-no-link"].principal(), personas["patient"].niss)
+    assert err.value.rule == "IC-A1"
