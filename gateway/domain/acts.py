@@ -11,9 +11,11 @@ IC-A9).
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,6 +33,24 @@ from gateway.identity.principal import Principal
 log = logging.getLogger("gateway.acts")
 
 T = TypeVar("T")
+
+# The outer transaction of an atomic group of acts (a FHIR transaction Bundle).
+@dataclass
+class _Group:
+    session: Session
+    pending: list[Callable[[], None]]
+
+
+_OUTER: ContextVar["_Group | None"] = ContextVar("care_gateway_outer_transaction", default=None)
+
+
+class AtomicAbort(Exception):
+    """Raised inside an atomic group to undo everything it did so far."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(str(error))
+        self.index = index
+        self.error = error
 
 
 @dataclass
@@ -66,6 +86,27 @@ class ActRunner:
         self.clock = clock
         self.pseudonyms = pseudonyms
 
+    @contextmanager
+    def atomic(self) -> Iterator[Session]:
+        """Run several acts in one transaction: all are kept, or none.
+
+        Acts inside join the outer session and chain their audit records in
+        it; if any raises, everything is rolled back and only the refusal is
+        audited (in its own transaction, by :meth:`run`)."""
+        if _OUTER.get() is not None:
+            raise RuntimeError("atomic groups do not nest")
+        pending: list[Callable[[], None]] = []
+        try:
+            with self.db.transaction() as session:
+                token = _OUTER.set(_Group(session, pending))
+                try:
+                    yield session
+                finally:
+                    _OUTER.reset(token)
+        finally:
+            for write in pending:  # refusals, audited once the group's transaction is over
+                write()
+
     def run(
         self,
         principal: Principal,
@@ -79,6 +120,9 @@ class ActRunner:
         now = self.clock.now()
         actor = self.pseudonyms.pseudonymise(principal.niss)
         state: dict[str, Any] = {}
+        group = _OUTER.get()
+        if group is not None:
+            return self._run_inside(group, principal, action, body, channel, resource_type, resource_id, now, actor)
         try:
             with self.db.transaction() as session:
                 act = Act(
@@ -105,6 +149,31 @@ class ActRunner:
         except DomainError as error:
             self._audit_refusal(state.get("act"), principal, action, channel, actor, error, now)
             raise
+
+    def _run_inside(
+        self, group: _Group, principal: Principal, action: str, body: Callable[[Act], T], channel: str,
+        resource_type: str | None, resource_id: str | None, now: datetime, actor: str,
+    ) -> T:
+        """One act inside an atomic group, in the group's transaction. A
+        refusal is re-raised (the group rolls back as a whole) and audited
+        after the rollback, in a transaction of its own."""
+        session = group.session
+        act = Act(session, principal, action, channel, now, self.clock.today(), actor,
+                  resource_type=resource_type, resource_id=resource_id)
+        try:
+            with session.no_autoflush:
+                result = body(act)
+            session.flush()
+        except StaleDataError as exc:
+            error: DomainError = VersionConflict("version-conflict", "The resource was changed meanwhile; read it again and retry.", path="version")
+            group.pending.append(lambda: self._audit_refusal(act, principal, action, channel, actor, error, now))
+            raise error from exc
+        except DomainError as exc:
+            refused = exc
+            group.pending.append(lambda: self._audit_refusal(act, principal, action, channel, actor, refused, now))
+            raise
+        audit.append(session, self._entry(act, "allowed"), now)
+        return result
 
     def _entry(self, act: Act, outcome: str, error: DomainError | None = None) -> AuditEntry:
         detail = dict(act.detail)
