@@ -1,0 +1,100 @@
+"""The FHIR R4 profile validator: the one engine behind every write, the
+``$validate`` operation and the conformance toolkit.
+
+    validator = FhirValidator.default()          # loads and indexes once
+    result = validator.validate(resource)         # meta.profile, else core
+    result = validator.validate(resource, profile="https://care-gateway.be/fhir/StructureDefinition/be-cg-inclusion")
+    result.valid, result.issues, result.operation_outcome()
+"""
+
+from __future__ import annotations
+
+import json
+from threading import Lock
+from typing import Any, ClassVar
+
+from gateway.conformance.fhir.fhirpath import FhirPath
+from gateway.conformance.fhir.invariants import InvariantRunner
+from gateway.conformance.fhir.outcome import ValidationIssue, ValidationResult
+from gateway.conformance.fhir.package import Definitions, default_definitions
+from gateway.conformance.fhir.slicing import SliceMatcher
+from gateway.conformance.fhir.structure import Structures
+from gateway.conformance.fhir.terminology import Terminology
+from gateway.conformance.fhir.walker import Walk
+
+MAX_JSON_BYTES = 10 * 1024 * 1024
+
+
+class FhirValidator:
+    """Validates R4 resources (JSON dicts, JSON text, XML) against core and our profiles."""
+
+    _default: ClassVar["FhirValidator | None"] = None
+    _default_lock: ClassVar[Lock] = Lock()
+
+    def __init__(self, definitions: Definitions | None = None) -> None:
+        self.definitions = definitions if definitions is not None else default_definitions()
+        self.structures = Structures(self.definitions)
+        self.terminology = Terminology(self.definitions)
+        self.fhirpath = FhirPath()
+        self.invariants = InvariantRunner(self.fhirpath)
+        self.slices = SliceMatcher(self.structures)
+        self._regex: dict[str, str | None] = {}
+
+    @classmethod
+    def default(cls) -> "FhirValidator":
+        """The shared validator over the shipped package and profiles (built once)."""
+        if cls._default is None:
+            with cls._default_lock:
+                if cls._default is None:
+                    cls._default = cls()
+        return cls._default
+
+    # ---------------------------------------------------------------- API
+    def validate(self, resource: dict[str, Any], *, profile: str | None = None) -> ValidationResult:
+        """Validate a JSON resource against ``profile``, else its meta.profile, else core."""
+        walk = Walk(self)
+        kind = resource.get("resourceType") if isinstance(resource, dict) else None
+        path = kind if isinstance(kind, str) else "$"
+        profiles = walk.resource(resource, path, profiles=[profile] if profile else None, explicit=profile is not None)
+        return ValidationResult(issues=walk.issues, profiles=profiles)
+
+    def validate_json(self, data: bytes | str, *, profile: str | None = None) -> ValidationResult:
+        """Parse then validate; unparseable JSON is a fatal ``structure`` issue."""
+        if len(data) > MAX_JSON_BYTES:
+            return _fatal("$", f"the resource is larger than {MAX_JSON_BYTES} bytes")
+        try:
+            resource = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as error:
+            return _fatal("$", f"not JSON: {error}")
+        return self.validate(resource, profile=profile)
+
+    def validate_xml(self, data: bytes, *, profile: str | None = None) -> ValidationResult:
+        """Convert R4 XML to JSON (see :mod:`gateway.conformance.fhir.xml`), then validate.
+
+        Problems only XML can have (wrong namespace, text where none is
+        allowed) come first, with the same paths."""
+        from gateway.conformance.fhir.xml import XmlConversionError, xml_to_json
+
+        try:
+            resource, problems = xml_to_json(data, self.definitions, self.structures)
+        except XmlConversionError as error:
+            return _fatal(error.path, str(error))
+        result = self.validate(resource, profile=profile)
+        result.issues[:0] = problems
+        return result
+
+    # ------------------------------------------------------------ helpers
+    def regex(self, type_code: str) -> str | None:
+        """The lexical rule of a primitive type, from its R4 StructureDefinition."""
+        if type_code not in self._regex:
+            found = None
+            structure = self.structures.for_type(type_code)
+            if structure is not None:
+                value = structure.element(f"{type_code}.value")
+                found = value.regex if value is not None else None
+            self._regex[type_code] = found
+        return self._regex[type_code]
+
+
+def _fatal(path: str, message: str) -> ValidationResult:
+    return ValidationResult(issues=[ValidationIssue("fatal", "structure", path, "structure", message)])
