@@ -59,8 +59,8 @@ class DeclareInclusion:
     psi_nihii: str
     status: str
     start_date: date
-    consent_decision: str
-    consent_date: date
+    consent_decision: str | None = None  # may be left out when a decision is in force
+    consent_date: date | None = None
     end_date: date | None = None
 
 
@@ -357,13 +357,21 @@ class InclusionService:
             act.detail["psi"] = psi
             act.require(ctx.policy.declare(principal, psi))
             status = _check_status(cmd.status)
-            decision = check_decision(cmd.consent_decision)
+            decision = check_decision(cmd.consent_decision) if cmd.consent_decision is not None else None
+            if decision is not None and cmd.consent_date is None:
+                raise InvalidInput("missing-consent-date", "Give the date the consent decision was recorded.", rule="IC-F1", path="consent.date")
             check_dates(cmd.start_date, cmd.end_date)
-            check_consent_date(cmd.consent_date, act.today)
+            if cmd.consent_date is not None:
+                check_consent_date(cmd.consent_date, act.today)
             person = living_person(ctx, niss)
             pseudonym = ctx.pseudonyms.pseudonymise(person.niss)
             act.patient_pseudonym = pseudonym
             lock_patient(ctx, act.session, pseudonym, act.now)
+            if decision is None and current_consent(act.session, pseudonym) is None:
+                raise InvalidInput(
+                    "consent-required", "The patient has no research consent decision on record: give it with the declaration "
+                    "(agree or refuse, and the date it was recorded).", rule="IC-F1", path="consent.decision",
+                )
             if status == PRINCIPAL:
                 other = overlapping_principal(act.session, pseudonym, cmd.start_date, cmd.end_date)
                 if other is not None:
@@ -389,7 +397,8 @@ class InclusionService:
             act.session.add(inc)
             act.session.flush()
             record_change(act, inc, "declare")
-            add_consent(act, pseudonym, decision, cmd.consent_date, inc.id)
+            if decision is not None and cmd.consent_date is not None:
+                add_consent(act, pseudonym, decision, cmd.consent_date, inc.id)
             act.resource_type, act.resource_id = "inclusion", inc.id
             act.detail.update(status=status)
             return inclusion_view(ctx, inc)

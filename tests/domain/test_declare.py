@@ -177,3 +177,17 @@ def test_IC_R8_refusals_are_audited_with_reason_and_rule(gw, personas):
         ("inclusion.declare", "denied", "declare-not-allowed", "IC-A9"),
     ]
     assert rows[0].actor_role == "provider" and rows[0].patient_pseudonym is not None
+
+
+def test_IC_F1_consent_decision_required_unless_one_is_in_force(gw, personas):
+    gp = personas["gp"].principal()
+    with pytest.raises(InvalidInput) as err:
+        gw.inclusions.declare(gp, declaration(personas["patient"], psi_a(personas), consent_decision=None, consent_date=None))
+    assert (err.value.code, err.value.rule, err.value.path) == ("consent-required", "IC-F1", "consent.decision")
+    assert count(gw, Inclusion) == 0
+    gw.inclusions.declare(gp, declaration(personas["patient"], psi_a(personas), status="information"))
+    gw.inclusions.declare(gp, declaration(personas["patient"], psi_b(personas), consent_decision=None, consent_date=None))
+    assert count(gw, Inclusion) == 2 and count(gw, ConsentDecision) == 1
+    with pytest.raises(InvalidInput) as err:
+        gw.inclusions.declare(gp, declaration(personas["patient-2"], psi_a(personas), consent_date=None))
+    assert err.value.code == "missing-consent-date"

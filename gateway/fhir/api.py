@@ -1,0 +1,307 @@
+"""The FHIR REST API under ``/fhir``: generic interactions dispatched to the
+resource handlers, validation of every write against our profiles,
+``$validate``, batch and atomic transaction Bundles, history, and the
+CapabilityStatement generated from what the handlers declare."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from gateway.domain.errors import DomainError
+from gateway.fhir import formats
+from gateway.fhir.capability import capability_statement
+from gateway.fhir.handler import Call, ResourceHandler, known_params
+from gateway.fhir.outcome import FhirError, Issue, from_domain, operation_outcome
+from gateway.fhir.search import parse_count
+from gateway.fhir.transaction import process_bundle
+from gateway.identity.jwt import bearer_principal
+from gateway.mapping.mapping import MappingError
+
+if TYPE_CHECKING:
+    from gateway.services import Gateway
+
+log = logging.getLogger("gateway.fhir")
+PREFIX = "/fhir"
+_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + PREFIX
+
+
+def error_response(request: Request, error: FhirError) -> Response:
+    try:
+        return formats.render(request, operation_outcome(error.issues), error.status, error.headers)
+    except FhirError:  # an unusable _format: answer the outcome in JSON
+        import json
+
+        return Response(json.dumps(operation_outcome(error.issues)), status_code=error.status,
+                        media_type=formats.JSON, headers=error.headers)
+
+
+def as_fhir_error(exc: Exception, handler: ResourceHandler | None = None) -> FhirError:
+    if isinstance(exc, FhirError):
+        return exc
+    if isinstance(exc, DomainError):
+        return from_domain(exc, handler.paths if handler else None)
+    if isinstance(exc, MappingError):
+        status = 422 if exc.code in ("required", "unknown-code") else 400
+        return FhirError(status, [Issue("error", "invalid" if status == 400 else "required", exc.message, exc.code, None, exc.path)])
+    if isinstance(exc, HTTPException):
+        code = "login" if exc.status_code == 401 else "forbidden" if exc.status_code == 403 else "processing"
+        return FhirError(exc.status_code, [Issue("error", code, str(exc.detail))], dict(exc.headers or {}))
+    log.exception("FHIR interaction failed")
+    return FhirError(500, [Issue("fatal", "exception", "The server failed to process the request; the error is logged.")])
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if not value:
+        return None
+    m = _ETAG.match(value.strip())
+    if not m:
+        raise FhirError.simple(400, "invalid", f"If-Match must be an ETag like W/\"3\", not {value!r}.", error_code="invalid-if-match")
+    return int(m.group(1))
+
+
+def resource_headers(base: str, resource: dict[str, Any]) -> dict[str, str]:
+    meta = resource.get("meta", {})
+    vid = meta.get("versionId", "1")
+    headers = {"ETag": f'W/"{vid}"', "Location": f"{base}/{resource['resourceType']}/{resource['id']}/_history/{vid}"}
+    if meta.get("lastUpdated"):
+        from email.utils import format_datetime
+        from datetime import datetime
+
+        headers["Last-Modified"] = format_datetime(datetime.fromisoformat(meta["lastUpdated"]), usegmt=True)
+    return headers
+
+
+class FhirApi:
+    """The handlers and the rules every interaction shares."""
+
+    def __init__(self, gw: "Gateway", handlers: list[ResourceHandler]) -> None:
+        self.gw = gw
+        self.handlers = {h.resource_type: h for h in handlers}
+
+    def handler(self, resource_type: str) -> ResourceHandler:
+        handler = self.handlers.get(resource_type)
+        if handler is None:
+            raise FhirError.simple(404, "not-supported", f"This server does not serve {resource_type!r}; see /fhir/metadata.",
+                                   error_code="unknown-resource-type")
+        return handler
+
+    def validate(self, resource: dict[str, Any], handler: ResourceHandler) -> None:
+        """Every write is checked against our profile first: nothing that breaks it is stored."""
+        from gateway.conformance.fhir.validator import FhirValidator
+
+        if resource.get("resourceType") != handler.resource_type:
+            raise FhirError.simple(400, "invalid", f"The body is a {resource.get('resourceType')}, not a {handler.resource_type}.",
+                                   expression="resourceType", error_code="wrong-resource-type")
+        result = FhirValidator.default().validate(resource, profile=handler.profile)
+        if not result.valid:
+            outcome = result.operation_outcome()
+            raise FhirError(422, [Issue(i.get("severity", "error"), i.get("code", "invalid"),
+                                        i.get("details", {}).get("text") or i.get("diagnostics", ""),
+                                        "profile-violation", _rule_of(i), (i.get("expression") or [None])[0])
+                                  for i in outcome["issue"] if i.get("severity") in ("error", "fatal")])
+
+
+def _rule_of(issue: dict[str, Any]) -> str | None:
+    for ext in issue.get("extension", []):
+        if ext.get("url", "").endswith("/rule"):
+            return ext.get("valueString")
+    for coding in issue.get("details", {}).get("coding", []):
+        return coding.get("code")
+    return None
+
+
+def router(gw: "Gateway", handlers: list[ResourceHandler]) -> APIRouter:
+    api = FhirApi(gw, handlers)
+    routes = APIRouter(prefix=PREFIX, tags=["FHIR R4"])
+    authenticate = bearer_principal(gw)
+
+    def guarded(fn: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+        async def run(request: Request, **kwargs: Any) -> Response:
+            handler = api.handlers.get(kwargs.get("resource_type", ""))
+            try:
+                formats.response_format(request)
+                return await fn(request, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - every refusal becomes an OperationOutcome
+                return error_response(request, as_fhir_error(exc, handler))
+        return run
+
+    def call_for(request: Request) -> Call:
+        try:
+            principal = authenticate(request)
+        except HTTPException as exc:
+            raise as_fhir_error(exc) from None
+        return Call(gw, principal, base_url(request))
+
+    @routes.get("/metadata", summary="CapabilityStatement (no token needed)")
+    async def metadata(request: Request) -> Response:
+        return await guarded(lambda r: _render(r, capability_statement(base_url(r), list(api.handlers.values()))))(request)
+
+    async def _render(request: Request, resource: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+        return formats.render(request, resource, status, headers)
+
+    @routes.post("", summary="batch or transaction Bundle")
+    async def bundle(request: Request) -> Response:
+        async def go(request: Request) -> Response:
+            call = call_for(request)
+            body = await formats.read_resource(request)
+            result, status = process_bundle(api, call, body)
+            return formats.render(request, result, status)
+        return await guarded(go)(request)
+
+    @routes.post("/{resource_type}/$validate", summary="validate a resource against its profile")
+    async def validate_type(request: Request, resource_type: str) -> Response:
+        async def go(request: Request, resource_type: str) -> Response:
+            call_for(request)
+            handler = api.handler(resource_type)
+            from gateway.conformance.fhir.validator import FhirValidator
+
+            body = await formats.read_resource(request)
+            profile = handler.profile
+            if body.get("resourceType") == "Parameters":
+                params = {p.get("name"): p for p in body.get("parameter", [])}
+                profile = params.get("profile", {}).get("valueUri") or params.get("profile", {}).get("valueCanonical") or profile
+                body = params.get("resource", {}).get("resource") or {}
+            result = FhirValidator.default().validate(body, profile=profile)
+            return formats.render(request, result.operation_outcome(), 200)
+        return await guarded(go)(request, resource_type=resource_type)
+
+    @routes.post("/{resource_type}/{id}/$validate", summary="validate a resource for an update of this instance")
+    async def validate_instance(request: Request, resource_type: str, id: str) -> Response:
+        return await validate_type(request, resource_type)
+
+    @routes.get("/{resource_type}", summary="search")
+    async def search(request: Request, resource_type: str) -> Response:
+        async def go(request: Request, resource_type: str) -> Response:
+            call = call_for(request)
+            handler = api.handler(resource_type)
+            params = [(k, v) for k, v in request.query_params.multi_items()]
+            return await _search(request, call, handler, params)
+        return await guarded(go)(request, resource_type=resource_type)
+
+    @routes.post("/{resource_type}/_search", summary="search (form body)")
+    async def search_post(request: Request, resource_type: str) -> Response:
+        async def go(request: Request, resource_type: str) -> Response:
+            call = call_for(request)
+            handler = api.handler(resource_type)
+            form = await request.form()
+            params = [(k, str(v)) for k, v in form.multi_items()] + list(request.query_params.multi_items())
+            return await _search(request, call, handler, params)
+        return await guarded(go)(request, resource_type=resource_type)
+
+    async def _search(request: Request, call: Call, handler: ResourceHandler, params: list[tuple[str, str]]) -> Response:
+        from gateway.fhir.bundle import searchset
+
+        params = [(k, v) for k, v in params if k not in ("_format", "_pretty")]
+        known_params(handler, params)
+        count = parse_count(dict(params).get("_count"), gw.settings.default_page_size, gw.settings.max_page_size)
+        cursor = dict(params).get("_cursor")
+        criteria = [(k, v) for k, v in params if k not in ("_count", "_cursor")]
+        result = handler.search(call, criteria, count, cursor)
+        bundle = searchset(call.base, handler.resource_type, [(k, v) for k, v in params if k != "_cursor"],
+                           result.matches, included=result.included, total=result.total, next_cursor=result.next_cursor)
+        return formats.render(request, bundle)
+
+    @routes.post("/{resource_type}", summary="create (conditional with If-None-Exist)")
+    async def create(request: Request, resource_type: str) -> Response:
+        async def go(request: Request, resource_type: str) -> Response:
+            call = call_for(request)
+            handler = api.handler(resource_type)
+            if "create" not in handler.interactions:
+                raise handler._unsupported("create")
+            resource = await formats.read_resource(request)
+            api.validate(resource, handler)
+            condition = request.headers.get("if-none-exist")
+            if condition:
+                from urllib.parse import parse_qsl
+
+                existing = handler.find_existing(call, parse_qsl(condition.lstrip("?")))
+                if len(existing) > 1:
+                    raise FhirError.simple(412, "duplicate", "If-None-Exist matches several resources; make the criteria selective.",
+                                           error_code="conditional-create-ambiguous")
+                if existing:
+                    return formats.render(request, existing[0], 200, resource_headers(call.base, existing[0]))
+            written = handler.create(call, resource)
+            return _written(request, call, written)
+        return await guarded(go)(request, resource_type=resource_type)
+
+    def _written(request: Request, call: Call, written: Any) -> Response:
+        headers = resource_headers(call.base, written.resource)
+        prefer = request.headers.get("prefer", "")
+        status = 201 if written.created else 200
+        if "return=minimal" in prefer:
+            return Response(status_code=status, headers=headers)
+        if "return=OperationOutcome" in prefer:
+            outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational",
+                                                                       "details": {"text": "stored"}}]}
+            return formats.render(request, outcome, status, headers)
+        return formats.render(request, written.resource, status, headers)
+
+    @routes.get("/{resource_type}/_history", summary="type history")
+    async def history_type(request: Request, resource_type: str) -> Response:
+        async def go(request: Request, resource_type: str) -> Response:
+            from gateway.fhir.bundle import history
+
+            call = call_for(request)
+            handler = api.handler(resource_type)
+            versions = handler.history_type(call, list(request.query_params.multi_items()))
+            return formats.render(request, history(call.base, f"{resource_type}/_history", versions))
+        return await guarded(go)(request, resource_type=resource_type)
+
+    @routes.get("/{resource_type}/{id}", summary="read")
+    async def read(request: Request, resource_type: str, id: str) -> Response:
+        async def go(request: Request, resource_type: str, id: str) -> Response:
+            call = call_for(request)
+            resource = api.handler(resource_type).read(call, id)
+            return formats.render(request, resource, 200, resource_headers(call.base, resource))
+        return await guarded(go)(request, resource_type=resource_type, id=id)
+
+    @routes.put("/{resource_type}/{id}", summary="update (If-Match for optimistic locking)")
+    async def update(request: Request, resource_type: str, id: str) -> Response:
+        async def go(request: Request, resource_type: str, id: str) -> Response:
+            call = call_for(request)
+            handler = api.handler(resource_type)
+            if "update" not in handler.interactions:
+                raise handler._unsupported("update")
+            resource = await formats.read_resource(request)
+            if resource.get("id") != id:
+                raise FhirError.simple(400, "invalid", f"The body's id {resource.get('id')!r} must be the id in the URL ({id}).",
+                                       expression=f"{resource_type}.id", error_code="id-mismatch")
+            api.validate(resource, handler)
+            written = handler.update(call, id, resource, parse_if_match(request.headers.get("if-match")))
+            return _written(request, call, written)
+        return await guarded(go)(request, resource_type=resource_type, id=id)
+
+    @routes.get("/{resource_type}/{id}/_history", summary="instance history")
+    async def history_instance(request: Request, resource_type: str, id: str) -> Response:
+        async def go(request: Request, resource_type: str, id: str) -> Response:
+            from gateway.fhir.bundle import history
+
+            call = call_for(request)
+            versions = api.handler(resource_type).history_instance(call, id)
+            return formats.render(request, history(call.base, f"{resource_type}/{id}/_history", versions))
+        return await guarded(go)(request, resource_type=resource_type, id=id)
+
+    @routes.get("/{resource_type}/{id}/_history/{vid}", summary="vread")
+    async def vread(request: Request, resource_type: str, id: str, vid: str) -> Response:
+        async def go(request: Request, resource_type: str, id: str, vid: str) -> Response:
+            call = call_for(request)
+            resource = api.handler(resource_type).vread(call, id, vid)
+            return formats.render(request, resource, 200, resource_headers(call.base, resource))
+        return await guarded(go)(request, resource_type=resource_type, id=id, vid=vid)
+
+    for method in ("DELETE", "PATCH"):
+        async def refuse(request: Request, resource_type: str, id: str, _m: str = method) -> Response:
+            return error_response(request, FhirError.simple(405, "not-supported", f"{_m} is not supported: records are kept (IC-R6); "
+                                                            "close an inclusion by giving its end date.", error_code="method-not-allowed"))
+        routes.add_api_route("/{resource_type}/{id}", refuse, methods=[method], include_in_schema=False)
+
+    return routes

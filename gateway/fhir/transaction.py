@@ -1,0 +1,110 @@
+"""Batch and transaction Bundles (FHIR R4 http.html#transaction).
+
+A transaction is atomic: its entries run as one group of acts
+(:meth:`ActRunner.atomic`); the first refusal rolls everything back and is
+answered with the OperationOutcome of that entry. A batch runs each entry on
+its own and answers each."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+from gateway.fhir.handler import Call
+from gateway.fhir.outcome import FhirError, Issue, operation_outcome
+
+if TYPE_CHECKING:
+    from gateway.fhir.api import FhirApi
+
+MAX_ENTRIES = 100
+
+
+def _entry_request(entry: dict[str, Any], index: int) -> tuple[str, str]:
+    request = entry.get("request") or {}
+    method, url = request.get("method"), request.get("url")
+    if method not in ("GET", "POST", "PUT") or not url:
+        raise FhirError.simple(400, "invalid", f"Entry {index}: request.method must be GET, POST or PUT with a url.",
+                               expression=f"Bundle.entry[{index}].request", error_code="invalid-bundle-entry")
+    return method, url
+
+
+def _replace_refs(resource: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
+    """Resolve ``urn:uuid:`` references to resources created earlier in the Bundle."""
+    if not ids:
+        return resource
+    text = json.dumps(resource)
+    for full, real in ids.items():
+        text = text.replace(f'"{full}"', json.dumps(real))
+    return json.loads(text)
+
+
+def _run_entry(api: "FhirApi", call: Call, entry: dict[str, Any], index: int, ids: dict[str, str]) -> dict[str, Any]:
+    from gateway.fhir.api import parse_if_match, resource_headers
+
+    method, url = _entry_request(entry, index)
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.strip("/").split("/") if s]
+    if not segments:
+        raise FhirError.simple(400, "invalid", f"Entry {index}: request.url names no resource type.", expression=f"Bundle.entry[{index}].request.url")
+    handler = api.handler(segments[0])
+    if method == "GET":
+        if len(segments) == 2:
+            resource = handler.read(call, segments[1])
+            return {"resource": resource, "response": {"status": "200 OK", "etag": resource_headers(call.base, resource)["ETag"]}}
+        from gateway.fhir.bundle import searchset
+
+        params = parse_qsl(parts.query)
+        result = handler.search(call, params, call.gw.settings.default_page_size, None)
+        return {"resource": searchset(call.base, segments[0], params, result.matches, next_cursor=result.next_cursor),
+                "response": {"status": "200 OK"}}
+    resource = _replace_refs(entry.get("resource") or {}, ids)
+    api.validate(resource, handler)
+    if method == "POST":
+        condition = (entry.get("request") or {}).get("ifNoneExist")
+        if condition:
+            existing = handler.find_existing(call, parse_qsl(condition.lstrip("?")))
+            if existing:
+                return {"resource": existing[0], "response": {"status": "200 OK"}}
+        written = handler.create(call, resource)
+    else:
+        if len(segments) != 2:
+            raise FhirError.simple(400, "invalid", f"Entry {index}: PUT needs Type/id.", expression=f"Bundle.entry[{index}].request.url")
+        written = handler.update(call, segments[1], resource, parse_if_match((entry.get("request") or {}).get("ifMatch")))
+    if entry.get("fullUrl", "").startswith("urn:uuid:"):
+        ids[entry["fullUrl"]] = f"{written.resource['resourceType']}/{written.resource['id']}"
+    headers = resource_headers(call.base, written.resource)
+    return {"resource": written.resource, "response": {
+        "status": "201 Created" if written.created else "200 OK", "location": headers["Location"], "etag": headers["ETag"]}}
+
+
+def process_bundle(api: "FhirApi", call: Call, bundle: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    from gateway.fhir.api import as_fhir_error
+
+    if bundle.get("resourceType") != "Bundle" or bundle.get("type") not in ("batch", "transaction"):
+        raise FhirError.simple(400, "invalid", "POST /fhir takes a Bundle of type batch or transaction.", error_code="not-a-batch")
+    entries = bundle.get("entry") or []
+    if len(entries) > MAX_ENTRIES:
+        raise FhirError.simple(413, "too-costly", f"A Bundle holds at most {MAX_ENTRIES} entries.", error_code="bundle-too-large")
+    kind = bundle["type"]
+    out: list[dict[str, Any]] = []
+    ids: dict[str, str] = {}
+    if kind == "transaction":
+        index = 0
+        try:
+            with call.gw.ctx.runner.atomic():
+                for index, entry in enumerate(entries):
+                    out.append(_run_entry(api, call, entry, index, ids))
+        except Exception as exc:  # noqa: BLE001 - the whole transaction fails with the entry's outcome
+            error = as_fhir_error(exc)
+            issues = [Issue(i.severity, i.code, f"Entry {index} failed, nothing was stored: {i.message}", i.error_code, i.rule,
+                            i.expression or f"Bundle.entry[{index}]") for i in error.issues]
+            raise FhirError(error.status, issues, error.headers) from exc
+        return {"resourceType": "Bundle", "type": "transaction-response", "entry": out}, 200
+    for index, entry in enumerate(entries):
+        try:
+            out.append(_run_entry(api, call, entry, index, ids))
+        except Exception as exc:  # noqa: BLE001 - each batch entry answers on its own
+            error = as_fhir_error(exc)
+            out.append({"response": {"status": str(error.status), "outcome": operation_outcome(error.issues)}})
+    return {"resourceType": "Bundle", "type": "batch-response", "entry": out}, 200
