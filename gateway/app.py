@@ -32,6 +32,11 @@ def create_app(gw: Gateway | None = None, settings: Settings | None = None) -> F
 
     app.include_router(sandbox_actions(gw))  # POST /sandbox/register/mutations
 
+    from gateway.fhir.api import router as fhir_router
+    from gateway.fhir.resources import all_handlers
+
+    app.include_router(fhir_router(gw, all_handlers()))
+
     @app.get("/health", tags=["operations"], summary="Liveness and database reachability")
     def health() -> Any:
         try:

@@ -94,9 +94,30 @@ class ConsentService:
             rows = act.session.execute(
                 select(ConsentDecision).where(ConsentDecision.patient_pseudonym == pseudonym).order_by(ConsentDecision.id)
             ).scalars().all()
-            return [v for v in (consent_view(ctx, r) for r in rows) if v is not None]
+            return [v for i, r in enumerate(rows) if (v := consent_view(ctx, r, in_force=i == len(rows) - 1)) is not None]
 
         return ctx.runner.run(principal, "consent.read", body, channel=channel, resource_type="consent")
+
+    def get(self, principal: Principal, consent_id: int, *, channel: str = "internal") -> ConsentView:
+        """One recorded decision, under the consult rules of its patient."""
+        ctx = self.ctx
+
+        def body(act: Act) -> ConsentView:
+            row = act.session.get(ConsentDecision, consent_id)
+            if row is None:
+                raise NotFound("unknown-consent", f"No consent decision with id {consent_id}.", path="id")
+            act.patient_pseudonym = row.patient_pseudonym
+            niss = ctx.pseudonyms.reveal(row.patient_pseudonym)
+            person = ctx.register.person(niss)
+            same = person is not None and principal.niss in (person.niss, *person.previous_niss)
+            decision = act.require(ctx.policy.consult(principal, niss, same_person=same))
+            if decision.own_psi is not None and self._psi_in_view(act, row.patient_pseudonym) is None:
+                raise NotFound("unknown-consent", f"No consent decision {consent_id} of a patient of your project.", rule="IC-A3", path="id")
+            latest = act.session.execute(select(ConsentDecision.id).where(ConsentDecision.patient_pseudonym == row.patient_pseudonym)
+                                         .order_by(ConsentDecision.id.desc()).limit(1)).scalar_one()
+            return consent_view(ctx, row, in_force=latest == row.id)  # type: ignore[return-value]
+
+        return ctx.runner.run(principal, "consent.read", body, channel=channel, resource_type="consent", resource_id=str(consent_id))
 
     def current(self, principal: Principal, patient_niss: str, *, channel: str = "internal") -> ConsentView | None:
         history = self.history(principal, patient_niss, channel=channel)

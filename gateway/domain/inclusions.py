@@ -324,7 +324,7 @@ def inclusion_view(ctx: DomainContext, inc: Inclusion) -> InclusionView:
     )
 
 
-def consent_view(ctx: DomainContext, row: ConsentDecision | None) -> ConsentView | None:
+def consent_view(ctx: DomainContext, row: ConsentDecision | None, *, in_force: bool = True) -> ConsentView | None:
     if row is None:
         return None
     return ConsentView(
@@ -334,6 +334,9 @@ def consent_view(ctx: DomainContext, row: ConsentDecision | None) -> ConsentView
         recorded_by_niss=ctx.pseudonyms.reveal(row.recorded_by_pseudonym),
         recorded_by_role=row.recorded_by_role,
         recorded_by_organisation=row.recorded_by_organisation,
+        id=row.id,
+        patient_niss=ctx.pseudonyms.reveal(row.patient_pseudonym),
+        in_force=in_force,
     )
 
 

@@ -28,6 +28,9 @@ class ConsentView:
     recorded_by_niss: str
     recorded_by_role: str
     recorded_by_organisation: str | None
+    id: int | None = None
+    patient_niss: str | None = None
+    in_force: bool = True
 
 
 @dataclass(frozen=True)

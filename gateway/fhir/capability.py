@@ -51,7 +51,7 @@ def capability_statement(base: str, handlers: list[ResourceHandler]) -> dict[str
         "software": {"name": "care-gateway", "version": gateway.__version__},
         "implementation": {"description": "care-gateway FHIR face", "url": base},
         "fhirVersion": "4.0.1",
-        "format": ["json", "xml"],
+        "format": ["application/fhir+json", "application/fhir+xml"],
         "rest": [{
             "mode": "server",
             "documentation": "Bearer tokens (RS256 JWT) from the eHealth IAM (simulated: /ehealth/auth/realms/M2M). "

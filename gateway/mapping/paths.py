@@ -87,18 +87,28 @@ def json_get(document: dict[str, Any], path: str) -> Any:
 
 
 def json_set(document: dict[str, Any], path: str, value: Any, *, arrays: frozenset[str] = frozenset()) -> None:
-    """Set ``value`` at ``path``; ``arrays`` names the elements that are lists
-    in FHIR (so that a plain step into them creates a one-item list)."""
+    """Set ``value`` at ``path``.
+
+    ``arrays`` names, by their dotted path from the root without selectors
+    (``type``, ``type.coding``, ``extension.extension``), the elements that
+    are lists in FHIR; a selector on any other element fills a single object
+    (``patient.identifier[system=…]`` is one Identifier in a Reference).
+    """
     steps = parse_json_path(path)
     node: Any = document
+    trail: list[str] = []
     for i, step in enumerate(steps):
         last = i == len(steps) - 1
-        is_array = step.index is not None or step.key is not None or step.name in arrays
+        trail.append(step.name)
+        is_array = step.index is not None or ".".join(trail) in arrays
         if not is_array:
             if last:
                 node[step.name] = value
                 return
-            node = node.setdefault(step.name, {})
+            child = node.setdefault(step.name, {})
+            if step.key is not None:
+                child.setdefault(step.key, step.value)
+            node = child
             continue
         items = node.setdefault(step.name, [])
         if step.key is not None:

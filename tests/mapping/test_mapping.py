@@ -19,9 +19,10 @@ SSIN = "https://www.ehealth.fgov.be/standards/fhir/core/NamingSystem/ssin"
 def test_json_paths_select_by_key_value_even_with_dots_in_the_value():
     doc: dict = {}
     json_set(doc, f"patient.identifier[system={SSIN}].value", "85073003328")
-    json_set(doc, "extension[url=https://a.b/c.d].valuePeriod.start", "2026-04-01")
+    json_set(doc, "extension[url=https://a.b/c.d].valuePeriod.start", "2026-04-01", arrays=frozenset({"extension"}))
     json_set(doc, "type.coding[0].code", "principal", arrays=frozenset({"type"}))
-    assert doc["patient"]["identifier"] == [{"system": SSIN, "value": "85073003328"}]
+    assert doc["patient"]["identifier"] == {"system": SSIN, "value": "85073003328"}  # a Reference holds one Identifier
+    assert doc["extension"] == [{"url": "https://a.b/c.d", "valuePeriod": {"start": "2026-04-01"}}]
     assert json_get(doc, f"patient.identifier[system={SSIN}].value") == "85073003328"
     assert json_get(doc, "patient.identifier[system=other].value") is None
     assert json_get(doc, "extension[url=https://a.b/c.d].valuePeriod.start") == "2026-04-01"
