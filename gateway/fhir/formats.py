@@ -81,16 +81,21 @@ async def read_resource(request: Request) -> dict[str, Any]:
             raise FhirError.simple(400, "structure", "The body must be a FHIR resource with a resourceType.")
         return data
     try:
-        root = parse_untrusted(raw, max_bytes=MAX_BODY)
+        parse_untrusted(raw, max_bytes=MAX_BODY)  # size, depth, no DTD, before anything else reads it
     except UnsafeXml as exc:
         raise FhirError.simple(400, "structure", exc.message, error_code=exc.code) from None
-    from lxml import etree
+    from gateway.conformance.fhir.validator import FhirValidator
+    from gateway.conformance.fhir.xml import XmlConversionError, xml_to_json
 
-    resource_type = etree.QName(root).localname
+    validator = FhirValidator.default()
     try:
-        model = _model_class(resource_type).model_validate_xml(raw)
-    except FhirError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the parser's words go back to the caller
-        raise FhirError.simple(400, "structure", f"The XML is not a valid {resource_type}: {exc}".splitlines()[0]) from None
-    return json.loads(model.model_dump_json(exclude_none=True))
+        resource, problems = xml_to_json(raw, validator.definitions, validator.structures)
+    except XmlConversionError as exc:
+        raise FhirError.simple(400, "structure", f"The XML is not a FHIR R4 resource: {exc}", expression=exc.path,
+                               error_code="xml-not-fhir") from None
+    errors = [p for p in problems if p.severity in ("error", "fatal")]
+    if errors:
+        from gateway.fhir.outcome import Issue
+
+        raise FhirError(400, [Issue("error", "structure", p.message, "xml-structure", p.rule, p.expression) for p in errors])
+    return resource

@@ -255,3 +255,17 @@ def test_capability_statement_lists_what_is_served(live):
     assert unknown.status_code in (401, 404)
     delete = httpx.delete(f"{live.base_url}/fhir/EpisodeOfCare/x")
     assert delete.status_code == 405 and delete.json()["resourceType"] == "OperationOutcome"
+
+
+def test_create_in_xml_and_bad_xml_refused(live, fhir_client, personas, psi_a):
+    from gateway.fhir.formats import to_xml
+
+    gp = fhir_client("gp")
+    body = to_xml(episode(live, personas["patient-2"].niss, psi_a, "information"))
+    headers = {"Authorization": gp.authorization, "Content-Type": "application/fhir+xml", "Accept": "application/fhir+xml"}
+    created = httpx.post(f"{live.base_url}/fhir/EpisodeOfCare", content=body, headers=headers)
+    assert created.status_code == 201 and created.headers["content-type"].startswith("application/fhir+xml")
+    assert FhirValidator.default().validate_xml(created.content).valid
+    bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><EpisodeOfCare xmlns="http://hl7.org/fhir"/>'
+    refused_xml = httpx.post(f"{live.base_url}/fhir/EpisodeOfCare", content=bomb, headers=headers)
+    assert refused_xml.status_code == 400 and b"DOCTYPE" in refused_xml.content
