@@ -148,6 +148,23 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if report.intact else 1
 
 
+def cmd_mappings_docs(args: argparse.Namespace) -> int:
+    from gateway.mapping.docs import render
+
+    text = render()
+    if args.check:
+        current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+        if current != text:
+            print(f"{args.out} is out of date: run care-gateway mappings docs --out {args.out}", file=sys.stderr)
+            return 1
+        print(f"{args.out} is up to date")
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
 def cmd_purge(args: argparse.Namespace) -> int:
     gw = _gateway(args)
     report = gw.lifecycle.purge(dry_run=args.dry_run, today=args.today)
@@ -214,6 +231,13 @@ def build_parser() -> argparse.ArgumentParser:
     verify = audit_commands.add_parser("verify", help="check the hash chain", description="Check that the audit chain is intact; exit 1 and say where it breaks if not.")
     _add_database(verify)
     verify.set_defaults(func=cmd_audit_verify)
+
+    maps = commands.add_parser("mappings", help="the declarative mappings", description="The mappings FHIR <-> domain <-> SOAP kept in mappings/.")
+    maps_commands = maps.add_subparsers(dest="mappings_command", metavar="ACTION", required=True)
+    docs = maps_commands.add_parser("docs", help="generate the mapping tables", description="Write docs/mappings.md from mappings/ (or check that it is up to date).")
+    docs.add_argument("--out", type=Path, default=Path("docs/mappings.md"), help="file to write (default docs/mappings.md)")
+    docs.add_argument("--check", action="store_true", help="exit 1 if the file differs from what mappings/ gives")
+    docs.set_defaults(func=cmd_mappings_docs)
 
     purge = commands.add_parser("purge", help="delete data past retention (IC-R6)", description="Delete inclusions ended more than 10 years ago, with their history and, for patients left with none, their consent decisions (IC-R6).")
     purge.add_argument("--dry-run", action="store_true", help="say what would be deleted, delete nothing")

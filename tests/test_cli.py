@@ -17,7 +17,7 @@ from gateway.cli import build_parser, main
 
 COMMANDS = [
     [], ["serve"], ["db"], ["db", "upgrade"], ["db", "current"], ["sandbox"], ["sandbox", "personas"],
-    ["sandbox", "mutate"], ["register"], ["register", "sync"], ["audit"], ["audit", "verify"], ["purge"],
+    ["sandbox", "mutate"], ["register"], ["register", "sync"], ["audit"], ["audit", "verify"], ["purge"], ["mappings"], ["mappings", "docs"], ["sandbox", "credentials"],
 ]
 
 

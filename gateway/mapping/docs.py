@@ -18,7 +18,7 @@ def render(mappings: list[Mapping] | None = None) -> str:
         if m.soap_element:
             ns = ", ".join(f"`{p}` = `{u}`" for p, u in m.soap_namespaces.items())
             out.append(f"\nSOAP: `{m.soap_element}` ({ns})\n")
-        out.append("\n| domain field | type | FHIR path | SOAP element | codes |\n|---|---|---|---|---|\n")
+        out.append("\n\n| domain field | type | FHIR path | SOAP element | codes |\n|---|---|---|---|---|\n")
         for f in m.fields:
             codes = ""
             if f.conceptmap:

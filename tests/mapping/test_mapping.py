@@ -108,3 +108,13 @@ def test_mapping_errors_name_the_wire_path(toy):
     with pytest.raises(MappingError) as err:
         toy.from_xml(etree.Element("{urn:x}Thing"))
     assert (err.value.code, err.value.path) == ("required", "x:Patient/x:Ssin")
+
+
+def test_docs_mapping_tables_are_generated_from_mappings(capsys):
+    """docs/mappings.md is generated: it must say what mappings/ says."""
+    from pathlib import Path
+
+    from gateway.cli import main
+
+    out = Path(__file__).resolve().parents[2] / "docs" / "mappings.md"
+    assert main(["mappings", "docs", "--check", "--out", str(out)]) == 0, capsys.readouterr().err
