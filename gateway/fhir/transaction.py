@@ -11,7 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from gateway.fhir.handler import Call
+from gateway.fhir.handler import Call, ResourceHandler
 from gateway.fhir.outcome import FhirError, Issue, operation_outcome
 
 if TYPE_CHECKING:
@@ -78,6 +78,12 @@ def _run_entry(api: "FhirApi", call: Call, entry: dict[str, Any], index: int, id
         "status": "201 Created" if written.created else "200 OK", "location": headers["Location"], "etag": headers["ETag"]}}
 
 
+def _handler_of(api: "FhirApi", entry: dict[str, Any]) -> ResourceHandler | None:
+    """The handler an entry goes to, so that its refusal names FHIR elements (the handler's ``paths``)."""
+    segments = [s for s in urlsplit(str((entry.get("request") or {}).get("url") or "")).path.strip("/").split("/") if s]
+    return api.handlers.get(segments[0]) if segments else None
+
+
 def process_bundle(api: "FhirApi", call: Call, bundle: dict[str, Any]) -> tuple[dict[str, Any], int]:
     from gateway.fhir.api import as_fhir_error
 
@@ -96,7 +102,7 @@ def process_bundle(api: "FhirApi", call: Call, bundle: dict[str, Any]) -> tuple[
                 for index, entry in enumerate(entries):
                     out.append(_run_entry(api, call, entry, index, ids))
         except Exception as exc:  # noqa: BLE001 - the whole transaction fails with the entry's outcome
-            error = as_fhir_error(exc)
+            error = as_fhir_error(exc, _handler_of(api, entries[index]) if index < len(entries) else None)
             issues = [Issue(i.severity, i.code, f"Entry {index} failed, nothing was stored: {i.message}", i.error_code, i.rule,
                             i.expression or f"Bundle.entry[{index}]") for i in error.issues]
             raise FhirError(error.status, issues, error.headers) from exc
@@ -105,6 +111,6 @@ def process_bundle(api: "FhirApi", call: Call, bundle: dict[str, Any]) -> tuple[
         try:
             out.append(_run_entry(api, call, entry, index, ids))
         except Exception as exc:  # noqa: BLE001 - each batch entry answers on its own
-            error = as_fhir_error(exc)
+            error = as_fhir_error(exc, _handler_of(api, entry))
             out.append({"response": {"status": str(error.status), "outcome": operation_outcome(error.issues)}})
     return {"resourceType": "Bundle", "type": "batch-response", "entry": out}, 200

@@ -24,6 +24,10 @@ def render(mappings: list[Mapping] | None = None) -> str:
             if f.conceptmap:
                 cm = conceptmap(f.conceptmap)
                 codes = ", ".join(f"`{k}`→`{v}`" for k, v in cm.forward.items())
+            if f.soap and f.soap_codes != f.conceptmap:
+                soap_codes = (", ".join(f"`{k}`→`{v}`" for k, v in conceptmap(f.soap_codes).forward.items())
+                              if f.soap_codes else "the domain codes")
+                codes = (f"FHIR: {codes}; " if codes else "") + f"SOAP: {soap_codes}"
             req = " (required)" if f.required else ""
             out.append(f"| `{f.name}`{req} | {f.type} | `{f.fhir or '-'}` | `{f.soap or '-'}` | {codes} |\n")
         if m.fhir_constants:

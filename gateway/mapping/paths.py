@@ -137,6 +137,11 @@ def _qname(step: str, nsmap: dict[str, str]) -> str:
     return f"{{{nsmap[prefix]}}}{local}" if prefix else local
 
 
+def xml_qname(name: str, nsmap: dict[str, str]) -> str:
+    """A prefixed name (``ic:Inclusion``) in Clark notation."""
+    return _qname(name, nsmap)
+
+
 def xml_get(element: etree._Element, path: str, nsmap: dict[str, str]) -> str | None:
     node = element
     steps = path.split("/")
@@ -148,6 +153,19 @@ def xml_get(element: etree._Element, path: str, nsmap: dict[str, str]) -> str | 
             return None
         node = found
     return node.text
+
+
+def xml_has(element: etree._Element, path: str, nsmap: dict[str, str]) -> bool:
+    """Whether the element or attribute at ``path`` exists (even empty)."""
+    node = element
+    for step in path.split("/"):
+        if step.startswith("@"):
+            return node.get(_qname(step[1:], nsmap)) is not None
+        found = node.find(_qname(step, nsmap))
+        if found is None:
+            return False
+        node = found
+    return True
 
 
 def xml_set(element: etree._Element, path: str, value: str, nsmap: dict[str, str]) -> None:

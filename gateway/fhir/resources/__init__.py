@@ -15,5 +15,13 @@ def all_handlers() -> list[ResourceHandler]:
 
     handlers.append(ConsentHandler())
     # care teams and referrals
+    from gateway.fhir.resources.care_team import CareTeamHandler
+    from gateway.fhir.resources.referral import ServiceRequestHandler, TaskHandler
+
+    handlers += [CareTeamHandler(), ServiceRequestHandler(), TaskHandler()]
     # directory and audit
+    from gateway.fhir.resources.audit import audit_handlers
+    from gateway.fhir.resources.directory import directory_handlers
+
+    handlers += directory_handlers() + audit_handlers()
     return handlers
