@@ -92,9 +92,23 @@ class ResourceHandler:
         return self.search(call, criteria, 2, None).matches
 
 
+def check_includes(handler: ResourceHandler, params: list[tuple[str, str]]) -> None:
+    """``_include`` / ``_revinclude`` only as the handler declares them: never silently ignored."""
+    for name, declared in (("_include", handler.includes), ("_revinclude", handler.rev_includes)):
+        for _, value in (p for p in params if p[0] == name):
+            if value not in declared:
+                offered = ", ".join(declared) or "none"
+                raise FhirError.simple(400, "not-supported", f"{name}={value} is not supported on {handler.resource_type}; offered: {offered}.",
+                                       expression=name, error_code="unsupported-include")
+
+
 def known_params(handler: ResourceHandler, params: list[tuple[str, str]]) -> None:
     """Refuse search parameters the handler does not declare (strict handling)."""
     allowed = {p.name for p in handler.search_params} | {"_count", "_cursor", "_format", "_pretty", "_include", "_revinclude", "_summary"}
+    check_includes(handler, params)
+    if any(name == "_summary" for name, _ in params):
+        raise FhirError.simple(400, "not-supported", "_summary is not supported; ask for the full resources.", expression="_summary",
+                               error_code="unsupported-summary")
     unknown = sorted({name.split(":")[0] for name, _ in params} - allowed)
     if unknown:
         names = ", ".join(p.name for p in handler.search_params) or "none"

@@ -269,3 +269,27 @@ def test_create_in_xml_and_bad_xml_refused(live, fhir_client, personas, psi_a):
     bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><EpisodeOfCare xmlns="http://hl7.org/fhir"/>'
     refused_xml = httpx.post(f"{live.base_url}/fhir/EpisodeOfCare", content=bomb, headers=headers)
     assert refused_xml.status_code == 400 and b"DOCTYPE" in refused_xml.content
+
+
+def test_IC_R8_revinclude_provenance_and_unsupported_includes_refused(declared, live, fhir_client, personas):
+    gp = fhir_client("gp")
+    bundle = gp.resources("EpisodeOfCare").search(**{"patient-identifier": personas["patient"].niss}).revinclude("Provenance", "target").fetch_raw()
+    provenance = [e["resource"] for e in bundle["entry"] if e["search"]["mode"] == "include"]
+    assert provenance and all(p["resourceType"] == "Provenance" for p in provenance)
+    assert {p["agent"][0]["who"]["identifier"]["value"] for p in provenance} >= {personas["gp"].niss}
+    for p in provenance:
+        valid(p)
+    response = httpx.get(f"{live.base_url}/fhir/EpisodeOfCare?patient-identifier={personas['patient'].niss}&_include=EpisodeOfCare:patient",
+                         headers={"Authorization": gp.authorization})
+    assert response.status_code == 400 and "unsupported-include" in response.text
+
+
+def test_IC_A4_consents_read_by_id_and_paged(declared, live, fhir_client, personas):
+    me = fhir_client("patient")
+    pages = me.resources("Consent").search(**{"patient-identifier": personas["patient"].niss}).limit(1)
+    first = pages.fetch_raw()
+    assert len(first["entry"]) == 1 and any(link["relation"] == "next" for link in first["link"])
+    every = pages.fetch_all()
+    assert len(every) >= 2
+    one = me.reference("Consent", every[-1].id).to_resource()
+    assert valid(one)["id"] == every[-1].id

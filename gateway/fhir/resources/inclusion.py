@@ -35,6 +35,7 @@ class EpisodeOfCareHandler(ResourceHandler):
     profile = PROFILE
     interactions = ("read", "vread", "update", "create", "search-type", "history-instance")
     conditional_create = True
+    rev_includes = ("Provenance:target",)
     documentation = ("A patient's inclusion in an integrated-care project. Create declares it (IC-F1): give the research consent "
                      "extension unless the patient has a decision in force. Update changes status and dates (IC-F3). "
                      "The billing period (IC-R2) is computed by the server.")
@@ -162,7 +163,13 @@ class EpisodeOfCareHandler(ResourceHandler):
             page_size=count, cursor=cursor,
         )
         page = call.gw.inclusions.search(call.principal, query, channel=CHANNEL)
-        return SearchResult([self.to_fhir(call, v) for v in page.items], page.next_cursor)
+        included: list[dict[str, Any]] = []
+        if values_of(params, "_revinclude"):  # Provenance:target, checked by check_includes
+            from gateway.fhir.resources.audit import provenance
+
+            for view in page.items:
+                included += [provenance(v) for v in call.gw.inclusions.history(call.principal, view.id, channel=CHANNEL)]
+        return SearchResult([self.to_fhir(call, v) for v in page.items], page.next_cursor, included)
 
 
 def _tidy(resource: dict[str, Any]) -> dict[str, Any]:
