@@ -102,7 +102,11 @@ def cmd_credentials(args: argparse.Namespace) -> int:
     if args.persona not in cast:
         print(f"error: no persona {args.persona!r}; see: care-gateway sandbox personas", file=sys.stderr)
         return 2
-    files = persona_credential_files(load_pki(settings.sandbox_seed), cast[args.persona], args.out, args.password)
+    try:
+        files = persona_credential_files(load_pki(settings.sandbox_seed), cast[args.persona], args.out, args.password)
+    except KeyError:
+        print(f"error: {args.persona} signs in through the IdP and has no certificate", file=sys.stderr)
+        return 2
     for path in files:
         print(path)
     print(f"keystore password: {args.password}")

@@ -49,6 +49,34 @@ class AccessLogService:
         return AccessEntry(r.seq, r.at, reveal(r.actor_pseudonym), r.actor_role, r.actor_organisation, r.action, r.outcome,
                            r.rule, reveal(r.patient_pseudonym), r.resource_type, r.resource_id, r.channel)
 
+    def search(self, principal: Principal, *, patient_niss: str | None = None, actor_niss: str | None = None,
+               limit: int = 100, before: int | None = None, channel: str = "internal") -> list[AccessEntry]:
+        """IC-R8: auditors search the whole trail, newest first, by patient
+        and by actor (any of their numbers)."""
+        ctx = self.ctx
+
+        def body(act: Act) -> list[AccessEntry]:
+            act.require(ctx.policy.audit_search(principal))
+            if not 1 <= limit <= ctx.settings.max_page_size:
+                raise InvalidInput("page-size-out-of-range", f"Ask for 1 to {ctx.settings.max_page_size} entries.", rule="IC-A8", path="_count")
+            query = select(AuditRecord)
+            for niss, column, path in ((patient_niss, AuditRecord.patient_pseudonym, "patient"), (actor_niss, AuditRecord.actor_pseudonym, "agent")):
+                if niss is None:
+                    continue
+                from gateway.domain.inclusions import check_patient_niss
+
+                value = check_patient_niss(niss, path)
+                person = ctx.register.person(value)
+                numbers = {value, *((person.niss, *person.previous_niss) if person else ())}
+                query = query.where(column.in_([ctx.pseudonyms.pseudonymise(n) for n in numbers]))
+            if before is not None:
+                query = query.where(AuditRecord.seq < before)
+            rows = act.session.execute(query.order_by(AuditRecord.seq.desc()).limit(limit)).scalars().all()
+            act.detail.update(returned=len(rows), by_patient=patient_niss is not None, by_actor=actor_niss is not None)
+            return [self._entry(r) for r in rows]
+
+        return ctx.runner.run(principal, "audit.search", body, channel=channel, resource_type="audit")
+
     def about_me(self, principal: Principal, *, limit: int = 100, before: int | None = None, channel: str = "internal") -> list[AccessEntry]:
         """DS-1: every act about the calling patient, newest first (under
         current and former numbers), except their own reading of this log."""

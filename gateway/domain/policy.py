@@ -86,6 +86,8 @@ class AccessPolicy:
                 if org is None or org.kind is not OrganisationKind.INSURER:
                     return Decision.deny("IC-A9", "unknown-insurer", "The calling organisation is not a known insurer.")
                 return Decision.allow("IC-R7", "insurer")
+            case Role.AUDITOR:
+                return self._member_standing(principal, "auditor", OrganisationKind.AUTHORITY)
             case Role.SYSTEM:
                 return Decision.allow("IC-R4", "the gateway itself")
         return Decision.deny("IC-A9", "role-not-allowed", f"The role {principal.role} has no access to Integrated Care.")
@@ -329,3 +331,15 @@ class AccessPolicy:
             return Decision.allow("RF-4", "care relationship of the pharmacy with the patient")
         return Decision.deny("RF-4", "not-a-party",
                              "Only the requester, the performers named on the referral and those with a care relationship with the patient see it.")
+
+    # ------------------------------------------------------ the audit trail
+
+    def audit_search(self, principal: Principal) -> Decision:
+        """IC-R8: the security log is read by auditors of a public authority
+        (each patient reads their own part of it, DS-1)."""
+        if principal.role is not Role.AUDITOR:
+            return Decision.deny("IC-R8", "not-an-auditor", "Only auditors read the whole security log; a patient reads their own (DS-1).")
+        standing = self.standing(principal)
+        if not standing.allowed:
+            return standing
+        return Decision.allow("IC-R8", "auditor of a public authority", organisation=standing.organisation)

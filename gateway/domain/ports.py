@@ -19,6 +19,7 @@ class OrganisationKind(StrEnum):
     PHARMACY = "pharmacy"
     HOSPITAL = "hospital"
     INSURER = "insurer"
+    AUTHORITY = "authority"  # INAMI and other public authorities (auditors)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ ORGANISATION_TYPES = {
     OrganisationKind.HOSPITAL: "orghospital",
     OrganisationKind.INSURER: "orginsurance",
     OrganisationKind.PSI: "orgintegratedcareproject",  # no CD-HCPARTY code for a PSI: the sandbox's own
+    OrganisationKind.AUTHORITY: "orgpublicauthority",  # the sandbox's own, like the PSI one
 }
 SEES_SSIN = frozenset({Role.PROVIDER, Role.PHARMACIST, Role.ORGANISATION, Role.SYSTEM, Role.INSURER})
 

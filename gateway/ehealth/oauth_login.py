@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 TIME_STEP = 30
 DIGITS = 6
 AUTHENTICATION = "otp"  # RFC 8176 amr value of the second factor
-IDP_ROLES = frozenset({Role.PATIENT, Role.PROVIDER, Role.PHARMACIST, Role.PSI_ADMINISTRATIVE, Role.PSI_COORDINATOR})
+IDP_ROLES = frozenset({Role.PATIENT, Role.PROVIDER, Role.PHARMACIST, Role.PSI_ADMINISTRATIVE, Role.PSI_COORDINATOR, Role.AUDITOR})
 
 
 class LoginRefused(ValueError):

@@ -51,6 +51,7 @@ ORG_PREFIX = {
     OrganisationKind.HOSPITAL: "NIHII-HOSPITAL",
     OrganisationKind.PSI: "NIHII-PSI",
     OrganisationKind.INSURER: "NIHII-INSURER",
+    OrganisationKind.AUTHORITY: "NIHII-AUTHORITY",
 }
 
 

@@ -21,6 +21,7 @@ class Role(StrEnum):
     PSI_ADMINISTRATIVE = "psi-administrative"
     PSI_COORDINATOR = "psi-coordinator"
     INSURER = "insurer"
+    AUDITOR = "auditor"  # reads the whole security log (IC-R8), nothing else
     ORGANISATION = "organisation"  # an organisation acting as itself (OAuth2 client_credentials): no IC function (IC-A9)
     SYSTEM = "system"
 

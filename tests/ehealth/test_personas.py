@@ -13,7 +13,7 @@ from gateway.identity.principal import Role
 KEYS = {
     "patient", "patient-2", "gp", "nurse", "gp-no-link", "expired-visa", "excluded-profession",
     "pharmacist", "pharmacist-no-link", "psi-admin", "psi-coordinator", "psi-admin-other",
-    "psi-coordinator-other", "deceased-patient", "bis-patient", "niss-changed-patient", "insurer",
+    "psi-coordinator-other", "deceased-patient", "bis-patient", "niss-changed-patient", "insurer", "auditor",
 }
 
 

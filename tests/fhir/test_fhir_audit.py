@@ -208,3 +208,20 @@ def test_DS_1_IC_R8_the_patient_sees_who_read_their_inclusion_history(live, fhir
     assert touched["what"] == {"reference": f"EpisodeOfCare/{changed}"} and touched["type"]["code"] == "EpisodeOfCare"
     declare = next(e for e in events if action_of(e) == "inclusion.declare")
     assert declare["action"] == "C" and declare["type"]["code"] == "110110"  # an act outside the FHIR face
+
+
+def test_IC_R8_auditor_reads_the_whole_trail_by_patient_and_agent(live, fhir_client, personas):
+    """An auditor of a public authority searches every audit record; others may not."""
+    from fhirpy.base.exceptions import BaseFHIRError
+
+    gp = personas["gp"].principal()
+    live.gw.inclusions.consult(gp, personas["patient"].niss)
+    auditor = fhir_client("auditor")
+    events = auditor.resources("AuditEvent").search(**{"agent-identifier": personas["gp"].niss}).limit(50).fetch_all()
+    assert events and all(any(a.get("who", {}).get("identifier", {}).get("value") == personas["gp"].niss for a in e["agent"]) for e in events)
+    for event in events[:5]:
+        assert FhirValidator.default().validate(event.serialize()).errors == []
+    with pytest.raises(BaseFHIRError):
+        fhir_client("gp").resources("AuditEvent").search(**{"agent-identifier": personas["gp"].niss}).fetch()
+    own = live.gw.access_log.search(personas["auditor"].principal(), actor_niss=personas["auditor"].niss)
+    assert own[0].action == "audit.search"  # the auditor's own reading is audited too

@@ -131,6 +131,9 @@ def personas(registries: SandboxRegistries) -> dict[str, Persona]:
              "Staff of insurer 100 (Christian mutualities); receives exports of its own members only.",
              ("IC-R7 receive exports of insurer 100's members only",), insurer_100.nihii),
     )
+    items += (make("auditor", Role.AUDITOR, c.auditor,
+                   "Information-security auditor at INAMI: signs in through the IdP, reads the whole audit trail.",
+                   ("IC-R8 read every audit record (AuditEvent)",), c.authority),)
     return {p.key: p for p in items}
 
 

@@ -164,6 +164,8 @@ class SandboxCast:
     pharmacy_a: str
     pharmacy_b: str
     hospital: str
+    auditor: str = ""
+    authority: str = ""
 
 
 class _Index:
@@ -523,6 +525,11 @@ class _Builder:
         for p in generic[:4]:  # born before 1990, alive: the retired physician's links ended with his visa
             self.link(expired, p, self.day_between(date(2012, 1, 1), date(2024, 6, 30)), EXPIRED_VISA_UNTIL)
 
+        # Drawn after everything else, so that adding them moved no earlier number.
+        authority = self.organisation(kind.AUTHORITY, "INAMI - RIZIV, information security (sandbox)", 9, (90_000, 99_999))
+        auditor = self.person((1965, 1990))
+        self.member(auditor, authority, "auditor")
+
         cast = SandboxCast(
             patient=patient.niss, patient_2=patient_2.niss, deceased_patient=deceased.niss,
             bis_patient=bis.niss, bis_sex_unknown_patient=bis_unknown.niss, niss_changed_patient=changed.niss,
@@ -534,6 +541,7 @@ class _Builder:
             insurer_staff=staff["insurer-100"].niss,
             psi_a=psi_a.nihii, psi_b=psi_b.nihii, psi_c=psi_c.nihii,
             pharmacy_a=pharmacy_a.nihii, pharmacy_b=pharmacy_b.nihii, hospital=hospital.nihii,
+            auditor=auditor.niss, authority=authority.nihii,
         )
         return SandboxRegistries(
             seed=self.seed,

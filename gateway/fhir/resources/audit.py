@@ -27,7 +27,7 @@ from gateway.fhir.handler import CHANNEL, Call, ResourceHandler, SearchParam, Se
 from gateway.fhir.outcome import FhirError
 from gateway.fhir.resources.common import instant, values_of
 from gateway.fhir.resources.directory import offset_cursor, patient_id, pseudonym_of
-from gateway.identity.principal import SYSTEM_NISS
+from gateway.identity.principal import Role, SYSTEM_NISS
 
 if TYPE_CHECKING:
     from gateway.services import Gateway
@@ -121,18 +121,39 @@ def audit_event(gw: "Gateway", entry: AccessEntry) -> dict[str, Any]:
 class AuditEventHandler(ResourceHandler):
     resource_type = "AuditEvent"
     interactions = ("search-type",)
-    documentation = ("DS-1: a patient's own access log, who did what about them, when, and how it ended (outcome 0 allowed, "
-                     "4 denied, 8 refused), newest first. For patients only: auditors have no role here yet.")
-    search_params = (SearchParam("patient", "reference", "Patient/<id>: the calling patient (the log holds nobody else)"),)
+    documentation = ("The security log (IC-R8) as AuditEvents, newest first (outcome 0 allowed, 4 denied, 8 refused). A patient reads "
+                     "their own part of it (DS-1: who did what about them); an auditor of a public authority reads all of it and may "
+                     "filter by patient and by agent.")
+    search_params = (
+        SearchParam("patient", "reference", "Patient/<id>: for a patient, themselves; for an auditor, any patient"),
+        SearchParam("agent-identifier", "token", "Auditors: the acting person's NISS (ssin|NISS)"),
+    )
     paths = {"_count": "_count"}
 
     def search(self, call: Call, params: list[tuple[str, str]], count: int, cursor: str | None) -> SearchResult:
         before = offset_cursor(cursor) if cursor is not None else None  # the seq of the last event of the page before
+        if call.principal.role is Role.AUDITOR:
+            return self._audit(call, params, count, before)
         wanted = [self._numbers(call, v) for v in values_of(params, "patient")]
         entries = call.gw.access_log.about_me(call.principal, limit=count, before=before, channel=CHANNEL)
         next_cursor = str(entries[-1].seq) if len(entries) == count else None
         kept = [e for e in entries if all(e.patient_niss in numbers for numbers in wanted)]
         return SearchResult([audit_event(call.gw, e) for e in kept], next_cursor if kept else None)
+
+    def _audit(self, call: Call, params: list[tuple[str, str]], count: int, before: int | None) -> SearchResult:
+        """An auditor's search over the whole trail (IC-R8)."""
+        from gateway.fhir.resources.common import ssin
+
+        patient = values_of(params, "patient")
+        numbers = self._numbers(call, patient[0]) if patient else set()
+        if patient and not numbers:
+            return SearchResult([])
+        agent = values_of(params, "agent-identifier")
+        entries = call.gw.access_log.search(
+            call.principal, patient_niss=sorted(numbers)[0] if numbers else None,
+            actor_niss=ssin("agent-identifier", agent[0]) if agent else None, limit=count, before=before, channel=CHANNEL)
+        next_cursor = str(entries[-1].seq) if len(entries) == count else None
+        return SearchResult([audit_event(call.gw, e) for e in entries], next_cursor)
 
     @staticmethod
     def _numbers(call: Call, raw: str) -> set[str]:

@@ -51,6 +51,7 @@ KIND_CODING: dict[OrganisationKind, tuple[str, str, str]] = {
     OrganisationKind.PHARMACY: (CD_HCPARTY, "orgpharmacy", "Public pharmacy"),
     OrganisationKind.INSURER: (CD_HCPARTY, "orginsurance", "Insurance company (mutuality)"),
     OrganisationKind.PSI: (ORGANISATION_TYPE, "psi", "Integrated-care project (PSI)"),
+    OrganisationKind.AUTHORITY: (ORGANISATION_TYPE, "authority", "Public authority (INAMI)"),
 }
 
 
