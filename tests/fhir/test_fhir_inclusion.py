@@ -293,3 +293,16 @@ def test_IC_A4_consents_read_by_id_and_paged(declared, live, fhir_client, person
     assert len(every) >= 2
     one = me.reference("Consent", every[-1].id).to_resource()
     assert valid(one)["id"] == every[-1].id
+
+
+def test_IC_F4_type_history_of_the_coordinators_psi(declared, live, fhir_client):
+    coordinator = fhir_client("psi-coordinator")
+    response = httpx.get(f"{live.base_url}/fhir/EpisodeOfCare/_history", headers={"Authorization": coordinator.authorization})
+    assert response.status_code == 200
+    bundle = response.json()
+    assert bundle["type"] == "history" and bundle["entry"]
+    stamps = [e["response"]["lastModified"] for e in bundle["entry"]]
+    assert stamps == sorted(stamps, reverse=True)
+    assert {e["resource"]["id"] for e in bundle["entry"]} >= {declared["a"].id}
+    stranger = httpx.get(f"{live.base_url}/fhir/EpisodeOfCare/_history", headers={"Authorization": fhir_client("gp").authorization})
+    assert stranger.status_code == 422 and "patient-required" in stranger.text

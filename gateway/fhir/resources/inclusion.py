@@ -33,7 +33,7 @@ def fhir_status(start: date, end: date | None, today: date) -> str:
 class EpisodeOfCareHandler(ResourceHandler):
     resource_type = "EpisodeOfCare"
     profile = PROFILE
-    interactions = ("read", "vread", "update", "create", "search-type", "history-instance")
+    interactions = ("read", "vread", "update", "create", "search-type", "history-instance", "history-type")
     conditional_create = True
     rev_includes = ("Provenance:target",)
     documentation = ("A patient's inclusion in an integrated-care project. Create declares it (IC-F1): give the research consent "
@@ -108,6 +108,24 @@ class EpisodeOfCareHandler(ResourceHandler):
     def history_instance(self, call: Call, id: str) -> list[tuple[dict[str, Any], str, str]]:
         versions = self._versions(call, id)
         return [(r, "POST" if r["meta"]["versionId"] == "1" else "PUT", r["meta"]["lastUpdated"]) for r in reversed(versions)]
+
+    def history_type(self, call: Call, params: list[tuple[str, str]]) -> list[tuple[dict[str, Any], str, str]]:
+        """Every version of the inclusions the caller may see (a named patient's,
+        or a coordinator's PSI), newest first, bounded by ``_count`` inclusions."""
+        from gateway.fhir.search import parse_count
+
+        patient = values_of(params, "patient-identifier")
+        count = parse_count(dict(params).get("_count"), call.gw.settings.default_page_size, call.gw.settings.max_page_size)
+        since = instant_predicate("_since", ["ge" + v for v in values_of(params, "_since")])
+        page = call.gw.inclusions.search(call.principal, InclusionQuery(
+            patient_niss=ssin("patient-identifier", patient[0]) if patient else None, page_size=count), channel=CHANNEL)
+        versions = []
+        for view in page.items:
+            for v in call.gw.inclusions.history(call.principal, view.id, channel=CHANNEL):
+                if since is None or since(v.at):
+                    resource = self._version_to_fhir(call, v, view)
+                    versions.append((resource, "POST" if v.version == 1 else "PUT", resource["meta"]["lastUpdated"]))
+        return sorted(versions, key=lambda item: item[2], reverse=True)
 
     def create(self, call: Call, resource: dict[str, Any]) -> Written:
         values = mapping("inclusion").from_fhir(resource)
