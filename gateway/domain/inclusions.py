@@ -509,19 +509,79 @@ class InclusionService:
             inc = self._load(act, inclusion_id)
             lock_patient(ctx, act.session, inc.patient_pseudonym, act.now)
             act.session.refresh(inc)
-            niss = ctx.pseudonyms.reveal(inc.patient_pseudonym)
-            act.require(ctx.policy.modify(principal, niss, inc.psi_nihii, changes.policy_fields()))
-            if expected_version is not None and expected_version != inc.version:
-                raise VersionConflict(
-                    "version-conflict",
-                    f"Inclusion {inc.id} is at version {inc.version}, not {expected_version}; read it again and retry.",
-                    path="version",
-                )
-            self._apply(act, inc, niss, changes)
-            act.detail["fields"] = sorted(f.value for f in changes.policy_fields())
-            return inclusion_view(ctx, inc)
+            return self._change(act, inc, changes, expected_version)
 
         return ctx.runner.run(principal, action, body, channel=channel, resource_type="inclusion", resource_id=inclusion_id)
+
+    def replace(
+        self,
+        principal: Principal,
+        inclusion_id: str,
+        *,
+        status: str,
+        start_date: date,
+        end_date: date | None,
+        patient_niss: str | None = None,
+        psi_nihii: str | None = None,
+        consent_decision: Any = UNSET,
+        consent_date: Any = UNSET,
+        expected_version: int | None = None,
+        channel: str = "internal",
+    ) -> InclusionView:
+        """IC-F3 from a whole new state (a FHIR update): the items that differ
+        from what is stored are the change the policy decides on, so each
+        caller's rights apply to what they really change. The patient and the
+        PSI of an inclusion never change."""
+        ctx = self.ctx
+
+        def body(act: Act) -> InclusionView:
+            inc = self._load(act, inclusion_id)
+            lock_patient(ctx, act.session, inc.patient_pseudonym, act.now)
+            act.session.refresh(inc)
+            changes = InclusionChanges(
+                status=status if status != inc.status else UNSET,
+                start_date=start_date if start_date != inc.start_date else UNSET,
+                end_date=end_date if end_date != inc.end_date else UNSET,
+                consent_decision=consent_decision, consent_date=consent_date,
+            )
+            niss = ctx.pseudonyms.reveal(inc.patient_pseudonym)
+            act.require(ctx.policy.modify(principal, niss, inc.psi_nihii, changes.policy_fields()))
+            if patient_niss is not None and check_patient_niss(patient_niss) not in (niss, *self._numbers(niss)):
+                raise InvalidInput("immutable-element", "The patient of an inclusion cannot change; declare a new inclusion.",
+                                   rule="IC-F3", path="patient.niss")
+            if psi_nihii is not None and psi_nihii != inc.psi_nihii:
+                raise InvalidInput("immutable-element", "The PSI of an inclusion cannot change; declare a new inclusion.",
+                                   rule="IC-F3", path="psi.nihii")
+            if changes.is_empty():
+                if expected_version is not None and expected_version != inc.version:
+                    raise VersionConflict("version-conflict", f"Inclusion {inc.id} is at version {inc.version}, not {expected_version}.",
+                                          path="version")
+                return inclusion_view(ctx, inc)
+            return self._change(act, inc, changes, expected_version, decided=True)
+
+        return ctx.runner.run(principal, "inclusion.modify", body, channel=channel, resource_type="inclusion", resource_id=inclusion_id)
+
+    def _numbers(self, niss: str) -> tuple[str, ...]:
+        person = self.ctx.register.person(niss)
+        return (person.niss, *person.previous_niss) if person else ()
+
+    def _change(
+        self, act: Act, inc: Inclusion, changes: InclusionChanges, expected_version: int | None, *, decided: bool = False
+    ) -> InclusionView:
+        """The common part of IC-F3: the policy decision (unless the caller
+        already made it), the version check, the rules, the write."""
+        niss = self.ctx.pseudonyms.reveal(inc.patient_pseudonym)
+        if not decided:
+            act.require(self.ctx.policy.modify(act.principal, niss, inc.psi_nihii, changes.policy_fields()))
+        if expected_version is not None and expected_version != inc.version:
+            raise VersionConflict(
+                "version-conflict",
+                f"Inclusion {inc.id} is at version {inc.version}, not {expected_version}; read it again and retry.",
+                path="version",
+            )
+        self._apply(act, inc, niss, changes)
+        act.detail["fields"] = sorted(f.value for f in changes.policy_fields())
+        return inclusion_view(self.ctx, inc)
 
     def close(
         self,

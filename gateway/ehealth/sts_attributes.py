@@ -24,6 +24,8 @@ from gateway.identity.claims import (
     IDENTIFICATION_NS,
     attr_org_nihii,
     attr_org_recognised,
+    attr_org_role,
+    ORGANISATION_TOKEN_ROLES,
     attr_professional_boolean,
     attr_professional_nihii,
 )
@@ -112,6 +114,16 @@ class _Certifier:
                                    f"{'a ' + role if role else 'a member'} of {kind.value} {organisation.nihii}.")
         self.add(IDENTIFICATION_NS, attr_org_nihii(kind.value), organisation.nihii)
 
+    def certify_role(self, claim: Claim, org: str, role: str) -> None:
+        """The holder's role in the organisation already certified in this token."""
+        entry = self.out.get(attr_org_nihii(org))
+        nihii = entry[2][0] if entry else None
+        if nihii is None:
+            raise AttributeRefused("sts-value-required", claim.uri, f"request {attr_org_nihii(org)} with the organisation's NIHII too.")
+        if not any(m.organisation_nihii == nihii and m.role == role for m in self.gw.ctx.facts.memberships(self.niss)):
+            raise AttributeRefused("sts-not-member", claim.uri, f"the certificate's holder is not {role} of {org} {nihii}.")
+        self.add(CERTIFIED_NS, claim.uri, "true")
+
     def certify(self, claim: Claim) -> None:
         uri = claim.uri
         if uri in (ATTR_CERT_HOLDER_SSIN, ATTR_PERSON_SSIN):
@@ -131,6 +143,8 @@ class _Certifier:
             self.certify_professional(claim, uri[len(_NIHII):-len(":nihii11")])
         elif (kind := _org_kind(uri)) is not None:
             self.certify_organisation(claim, kind)
+        elif (held := _org_role(uri)) is not None:
+            self.certify_role(claim, *held)
         elif (kind := _recognised_kind(uri)) is not None:
             if attr_org_nihii(kind.value) not in self.out:
                 raise AttributeRefused("sts-value-required", uri,
@@ -142,6 +156,10 @@ class _Certifier:
 
 def _org_kind(uri: str) -> OrganisationKind | None:
     return next((k for k in OrganisationKind if uri == attr_org_nihii(k.value)), None)
+
+
+def _org_role(uri: str) -> tuple[str, str] | None:
+    return next(((org, role) for org, role in ORGANISATION_TOKEN_ROLES if uri == attr_org_role(org, role)), None)
 
 
 def _recognised_kind(uri: str) -> OrganisationKind | None:
@@ -156,6 +174,6 @@ def certify(gw: "Gateway", niss: str, claims: list[Claim], today: date) -> list[
     certifier.add(IDENTIFICATION_NS, ATTR_CERT_HOLDER_SSIN, niss)
     certifier.add(IDENTIFICATION_NS, ATTR_PERSON_SSIN, niss)
     # organisation numbers before the "recognised" booleans that depend on them
-    for claim in sorted(claims, key=lambda c: _recognised_kind(c.uri) is not None):
+    for claim in sorted(claims, key=lambda c: _recognised_kind(c.uri) is not None or _org_role(c.uri) is not None):
         certifier.certify(claim)
     return list(certifier.out.values())

@@ -39,6 +39,7 @@ from gateway.identity.claims import (
     ATTR_DOCTOR_NIHII,
     attr_org_nihii,
     attr_org_recognised,
+    attr_org_role,
     attr_professional_boolean,
     attr_professional_nihii,
 )
@@ -222,6 +223,8 @@ def persona_claims(persona: "Persona") -> list[tuple[str, str]]:
     org = ORGANISATION_ROLES.get(persona.role)
     if org and persona.organisation_nihii:
         claims += [(attr_org_nihii(org), persona.organisation_nihii), (attr_org_recognised(org), "")]
+        if persona.role is not Role.PHARMACIST:  # PSI staff, insurer staff: which role they hold there
+            claims.append((attr_org_role(org, persona.role.value), ""))
     if persona.role is Role.PHARMACIST and persona.nihii:
         claims.append((attr_professional_nihii("pharmacist"), persona.nihii))
     return claims

@@ -42,6 +42,16 @@ def attr_org_recognised(org: str) -> str:
     return f"urn:be:fgov:ehealth:1.0:{org}:nihii-number:recognised{org}:boolean"
 
 
+def attr_org_role(org: str, role: str) -> str:
+    """Certified: the holder has ``role`` in the organisation of ``attr_org_nihii(org)``
+    (shaped like eHealth's ``…:pharmacy:nihii-number:person:ssin:ehealth:1.0:pharmacy-holder:boolean``)."""
+    return f"urn:be:fgov:ehealth:1.0:{org}:nihii-number:person:ssin:ehealth:1.0:{role}:boolean"
+
+
+# Organisation roles an STS token can carry: (organisation attribute, role value, Role)
+ORGANISATION_TOKEN_ROLES = (("psi", "psi-administrative"), ("psi", "psi-coordinator"), ("insurer", "insurer"))
+
+
 # JWT claim names (the same facts as the SAML attributes)
 CLAIM_NISS = "ssin"
 CLAIM_ROLE = "role"
@@ -110,6 +120,10 @@ def claims_from_saml_attributes(attributes: Mapping[str, list[str]], *, authenti
     if not niss:
         raise ValueError("the assertion names no SSIN")
     name = " ".join(v for v in (first(ATTR_GIVENNAME), first(ATTR_SURNAME)) if v) or None
+    for org, role in ORGANISATION_TOKEN_ROLES:
+        nihii = first(attr_org_nihii(org))
+        if nihii and (first(attr_org_role(org, role)) or "").lower() == "true":
+            return Claims(niss, Role(role), organisation_nihii=nihii, display_name=name, authentication=authentication)
     pharmacy = first(attr_org_nihii("pharmacy"))
     if pharmacy and (first(attr_org_recognised("pharmacy")) or "").lower() == "true":
         return Claims(niss, Role.PHARMACIST, "pharmacist", first(attr_professional_nihii("pharmacist")), pharmacy,

@@ -384,3 +384,27 @@ def test_xmlsec1_verifies_the_issued_assertion_with_the_sts_certificate(live, xm
     root.find(f".//{{{SAML_NS}}}AttributeValue").text = persona(live, "patient").niss
     token.write_bytes(etree.tostring(root))
     assert subprocess.run(command, capture_output=True, text=True).returncode != 0
+
+
+def test_IC_A3_sts_token_of_psi_staff_carries_their_confirmed_role(live, personas):
+    """PSI staff calling with practice software: the STS certifies their role in
+    the PSI only when user management confirms it, and the token then acts as
+    that role (IC-A3 scope, IC-F4 listing)."""
+    from gateway.ehealth.sts_client import StsRefused, persona_claims, request_token
+    from gateway.identity.claims import attr_org_nihii, attr_org_role
+    from gateway.identity.saml import verify_assertion
+    from gateway.identity.xml import parse_untrusted
+
+    coordinator = personas["psi-coordinator"]
+    token = persona_token(live.base_url, live.gw, coordinator, clock=live.clock)
+    verified = verify_assertion(parse_untrusted(token), trusted=[live.gw.pki.platform("sts").certificate], clock=live.clock)
+    principal = verified.claims().principal()
+    assert (principal.role.value, principal.organisation_nihii) == ("psi-coordinator", coordinator.organisation_nihii)
+    assert live.gw.inclusions.list_patients(principal).page_size > 0  # IC-F4 through an STS token
+    credential = live.gw.pki.persona("psi-admin")
+    wrong = [(uri, value) for uri, value in persona_claims(personas["psi-admin"])]
+    wrong = [c for c in wrong if "psi-administrative" not in c[0]] + [(attr_org_role("psi", "psi-coordinator"), "")]
+    with pytest.raises(StsRefused) as err:
+        request_token(live.base_url, credential.private_key, credential.certificate, claims=wrong, clock=live.clock)
+    assert err.value.code == "sts-not-member" and attr_org_role("psi", "psi-coordinator") in (err.value.path or "")
+    assert attr_org_nihii("psi") in {uri for uri, _ in wrong}

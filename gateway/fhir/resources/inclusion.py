@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from gateway.domain.inclusions import UNSET, DeclareInclusion, InclusionChanges, InclusionQuery
+from gateway.domain.inclusions import UNSET, DeclareInclusion, InclusionQuery
 from gateway.domain.views import InclusionVersionView, InclusionView
 from gateway.fhir.handler import CHANNEL, Call, ResourceHandler, SearchParam, SearchResult, Written
 from gateway.fhir.outcome import FhirError
@@ -137,26 +137,14 @@ class EpisodeOfCareHandler(ResourceHandler):
         return Written(self.to_fhir(call, view), True)
 
     def update(self, call: Call, id: str, resource: dict[str, Any], if_match: int | None) -> Written:
-        m = mapping("inclusion")
-        wanted = m.from_fhir(resource)
-        current = call.gw.inclusions.get(call.principal, id, channel=CHANNEL)
-        for name, label in (("patient_niss", "patient"), ("psi_nihii", "managingOrganization")):
-            if wanted[name] != getattr(current, name):
-                raise FhirError.simple(422, "business-rule", f"The {label} of an inclusion cannot change; declare a new inclusion.",
-                                       expression=f"EpisodeOfCare.{label}", error_code="immutable-element")
-        changes = InclusionChanges(
-            status=wanted["status"] if wanted["status"] != current.status else UNSET,
-            start_date=wanted["start_date"] if wanted["start_date"] != current.start_date else UNSET,
-            end_date=wanted["end_date"] if wanted["end_date"] != current.end_date else UNSET,
+        wanted = mapping("inclusion").from_fhir(resource)
+        view = call.gw.inclusions.replace(
+            call.principal, id, status=wanted["status"], start_date=wanted["start_date"], end_date=wanted["end_date"],
+            patient_niss=wanted["patient_niss"], psi_nihii=wanted["psi_nihii"],
             consent_decision=wanted["consent_decision"] if wanted["consent_decision"] is not None else UNSET,
             consent_date=wanted["consent_date"] if wanted["consent_date"] is not None else UNSET,
+            expected_version=if_match, channel=CHANNEL,
         )
-        if changes.is_empty():
-            if if_match is not None and if_match != current.version:
-                raise FhirError.simple(412, "conflict", f"EpisodeOfCare/{id} is at version {current.version}, not {if_match}.",
-                                       error_code="version-conflict", expression="EpisodeOfCare.meta.versionId")
-            return Written(self.to_fhir(call, current), False)
-        view = call.gw.inclusions.modify(call.principal, id, changes, expected_version=if_match, channel=CHANNEL)
         return Written(self.to_fhir(call, view), False)
 
     def search(self, call: Call, params: list[tuple[str, str]], count: int, cursor: str | None) -> SearchResult:
