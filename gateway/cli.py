@@ -248,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--today", type=date.fromisoformat, help="compute retention as of this date (default today)")
     _add_database(purge)
     purge.set_defaults(func=cmd_purge)
+    from gateway.conformance.cli import add_validate_parser; add_validate_parser(commands)  # noqa: E702 - care-gateway validate
     return parser
 
 

@@ -246,13 +246,18 @@ def verify_assertion(
     trusted: Sequence[x509.Certificate],
     clock: Clock,
     skew: timedelta = timedelta(seconds=60),
+    issuers: Sequence[str] = (STS_ISSUER,),
 ) -> VerifiedAssertion:
     """Verify an STS assertion or raise :class:`TokenRejected`: a trusted
-    signer, an intact signature over the whole assertion, the validity
-    window (with ``skew``), and holder-of-key confirmation."""
+    signer, an intact signature over the whole assertion, an expected
+    Issuer, the validity window (with ``skew``), and holder-of-key
+    confirmation."""
     assertion_id = _check_shape(element)
     now = clock.now()
     signed = _verify_signature(element, assertion_id, trusted, now)
+    if (signed.get("Issuer") or "") not in issuers:
+        raise TokenRejected("assertion-issuer-unknown", f"The assertion's Issuer {signed.get('Issuer')!r} is not "
+                            f"{' or '.join(issuers)}: ask the eHealth STS for the token.")
     conditions = signed.find(_saml("Conditions"))
     try:
         not_before = parse_xml_datetime(None if conditions is None else conditions.get("NotBefore"))

@@ -284,7 +284,9 @@ def verify_message(
     if mode == "saml-hok":
         assertion = verify_assertion(parts.token, trusted=trusted_sts, clock=clock, skew=SKEW)
         _saml_key(parts.signature, assertion)
-        cert = assertion.subject_certificate
+        # The STS vouches for the holder-of-key certificate; we also want it
+        # issued by the CA we trust and valid now (defence in depth).
+        cert = check_certificate(assertion.subject_certificate, ca, now)
     elif mode == "x509":
         cert = _x509_key(parts.signature, parts.token, ca, now)
     else:

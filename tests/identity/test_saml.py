@@ -175,3 +175,26 @@ def test_values_are_read_from_the_signed_copy_so_a_comment_cannot_truncate_them(
     verified = check(etree.tostring(root), gw, clock)
     assert verified.attributes[ATTR_PERSON_SSIN] == [gp.niss]
     assert verified.element is not root and not list(verified.element.iter(etree.Comment))
+
+
+def test_an_assertion_from_another_issuer_is_refused(clock):
+    """Signed by a trusted key but naming another Issuer: not an STS token."""
+    from datetime import timedelta
+
+    from gateway.domain.identifiers import make_niss
+    from gateway.ehealth.pki import load_pki
+    from gateway.identity.errors import TokenRejected
+    from gateway.identity.saml import build_assertion, sign_assertion, verify_assertion
+    from datetime import date
+
+    pki = load_pki()
+    sts, gp = pki.platform("sts"), pki.persona("gp")
+    now = clock.now()
+    assertion = build_assertion(
+        issuer="urn:example:not-the-sts", subject_niss=make_niss(date(1975, 12, 31), 526), subject_cert=gp.certificate,
+        attributes=[], authentication_method="urn:oasis:names:tc:SAML:1.0:am:X509-PKI",
+        not_before=now - timedelta(minutes=1), not_on_or_after=now + timedelta(hours=1), issue_instant=now)
+    signed = sign_assertion(assertion, sts.private_key, sts.certificate)
+    with pytest.raises(TokenRejected) as err:
+        verify_assertion(signed, trusted=[sts.certificate], clock=clock)
+    assert err.value.code == "assertion-issuer-unknown"

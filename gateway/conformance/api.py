@@ -1,0 +1,142 @@
+"""The validator over HTTP, and its web page.
+
+- ``POST /conformance/validate``: the message as the request body (any
+  content type: it is recognised by its content), or a form
+  (``multipart/form-data``) with ``message`` or an uploaded ``file``.
+  Options as query parameters or form fields: ``report`` (``json``: an
+  OperationOutcome, the default; ``html``; ``junit``; ``text``), ``profile``,
+  ``at`` (the instant SOAP security is judged at; default the gateway's
+  clock), ``name`` (what the report calls the message). The answer is 200
+  whatever the verdict, with ``X-Validation-Verdict: valid|invalid``; 400 or
+  413 (an OperationOutcome) when the request itself is unusable.
+- ``GET /conformance/validator``: the page where a person pastes or uploads
+  a message and reads the report (plain HTML, one small script, no CDN).
+
+Trust is the gateway's own: its sandbox STS and CA. Nothing is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import TYPE_CHECKING, Callable
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from gateway.conformance.reports import MEDIA_TYPES, RENDERERS, render
+from gateway.conformance.reports.page import WEB
+from gateway.conformance.soap import Trust
+from gateway.conformance.validate import MAX_MESSAGE_BYTES as MAX_BYTES, MessageValidator
+from gateway.fhir.outcome import Issue, operation_outcome
+
+if TYPE_CHECKING:
+    from gateway.services import Gateway
+
+PREFIX = "/conformance"
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+               "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'"
+STATIC = {"validator.js": "text/javascript; charset=utf-8", "validator.css": "text/css; charset=utf-8",
+          "report.css": "text/css; charset=utf-8"}
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, code: str, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.path = status, code, message, path
+
+    def response(self) -> Response:
+        issue = Issue("error", "too-long" if self.status == 413 else "invalid", self.message, self.code, None, self.path)
+        return Response(json.dumps(operation_outcome([issue])), status_code=self.status,
+                        media_type="application/fhir+json")
+
+
+async def _body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BYTES + 64 * 1024:
+        raise BadRequest(413, "request-too-large", f"The message is larger than {MAX_BYTES} bytes.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BYTES:
+            raise BadRequest(413, "request-too-large", f"The message is larger than {MAX_BYTES} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _message(request: Request) -> tuple[bytes, dict[str, str], str | None]:
+    """The message, the options given in the request, and an uploaded file's name."""
+    options = dict(request.query_params)
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        declared = request.headers.get("content-length", "")
+        if not declared.isdigit():
+            raise BadRequest(411, "length-required", "A form upload must declare its Content-Length.")
+        if int(declared) > MAX_BYTES + 64 * 1024:
+            raise BadRequest(413, "request-too-large", f"The message is larger than {MAX_BYTES} bytes.")
+        form = await request.form(max_files=1, max_fields=10, max_part_size=MAX_BYTES)
+        upload = form.get("file")
+        for key, value in form.items():
+            if isinstance(value, str) and key != "message" and value.strip():
+                options.setdefault(key, value.strip())
+        if isinstance(upload, UploadFile) and upload.filename:
+            return await upload.read(), options, upload.filename
+        text = form.get("message")
+        return (text.encode("utf-8") if isinstance(text, str) else b""), options, None
+    return await _body(request), options, None
+
+
+def _instant(text: str | None, default: Callable[[], datetime]) -> datetime:
+    if not text:
+        return default()
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(400, "at-invalid", f"at={text!r} is not an ISO 8601 instant (e.g. 2026-06-15T12:00:00Z).",
+                         "at") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def router(gw: "Gateway") -> APIRouter:
+    routes = APIRouter(prefix=PREFIX, tags=["conformance"])
+
+    @lru_cache(maxsize=1)
+    def validator() -> MessageValidator:
+        return MessageValidator.with_trust(Trust((gw.pki.platform("sts").certificate,), gw.pki.ca.certificate))
+
+    @routes.post("/validate", summary="Validate a FHIR resource or Bundle (JSON, XML) or a SOAP envelope")
+    async def validate(request: Request) -> Response:
+        try:
+            data, options, filename = await _message(request)
+            report = options.get("report", "json")
+            if report not in RENDERERS:
+                raise BadRequest(400, "report-unknown", f"report={report!r}: use one of {', '.join(RENDERERS)}.", "report")
+            at = _instant(options.get("at"), gw.clock.now)
+            if not data.strip():
+                raise BadRequest(400, "message-empty", "The request carries no message: paste one, upload a file, "
+                                 "or send it as the request body.")
+        except BadRequest as refused:
+            return refused.response()
+        source = options.get("name") or filename or "message"
+        verdict = await run_in_threadpool(lambda: validator().validate(
+            data, source=source, at=at, profile=options.get("profile") or None))
+        headers = {"X-Validation-Verdict": "valid" if verdict.valid else "invalid"}
+        if report == "html":
+            headers["Content-Security-Policy"] = REPORT_POLICY
+        return Response(render(report, [verdict]), media_type=MEDIA_TYPES[report], headers=headers)
+
+    @routes.get("/validator", include_in_schema=False)
+    def page() -> Response:
+        return Response((WEB / "validator.html").read_bytes(), media_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": PAGE_POLICY})
+
+    @routes.get("/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        if name not in STATIC:
+            return Response("not found\n", status_code=404, media_type="text/plain")
+        return Response((WEB / name).read_bytes(), media_type=STATIC[name])
+
+    return routes
