@@ -36,6 +36,7 @@ def create_app(gw: Gateway | None = None, settings: Settings | None = None) -> F
     from gateway.fhir.resources import all_handlers
 
     app.include_router(fhir_router(gw, all_handlers()))
+    from gateway.soap.face import mount_soap; mount_soap(app, gw)  # noqa: E702 - /soap/IntegratedCare/v1, ...
     from gateway.conformance.api import router as conformance_router; app.include_router(conformance_router(gw))  # noqa: E702 - POST /conformance/validate, GET /conformance/validator
 
     @app.get("/health", tags=["operations"], summary="Liveness and database reachability")
