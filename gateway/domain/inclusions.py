@@ -664,17 +664,11 @@ class InclusionService:
                     Inclusion.psi_nihii == psi,
                     or_(Inclusion.end_date.is_(None), Inclusion.end_date >= act.today),
                 )
-                .order_by(Inclusion.patient_pseudonym, Inclusion.id)
+                .order_by(Inclusion.id)
                 .limit(size + 1)
             )
-            if cursor:
-                after_patient, _, after_id = cursor.partition("~")
-                query = query.where(
-                    or_(
-                        Inclusion.patient_pseudonym > after_patient,
-                        and_(Inclusion.patient_pseudonym == after_patient, Inclusion.id > after_id),
-                    )
-                )
+            if cursor:  # the last inclusion id of the page before: says nothing about anyone
+                query = query.where(Inclusion.id > cursor)
             rows = act.session.execute(query).scalars().all()
             more = len(rows) > size
             rows = rows[:size]
@@ -684,7 +678,7 @@ class InclusionService:
                 person = ctx.register.person(niss)
                 view = person_view(person) if person else PersonView(niss, "", "", None)
                 items.append(PatientListItem(view, inclusion_view(ctx, inc)))
-            next_cursor = f"{rows[-1].patient_pseudonym}~{rows[-1].id}" if more and rows else None
+            next_cursor = rows[-1].id if more and rows else None
             act.detail["returned"] = len(items)
             return Page(tuple(items), size, next_cursor)
 

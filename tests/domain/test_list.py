@@ -53,3 +53,8 @@ def test_IC_F4_only_the_coordinator_of_that_psi_lists(gw, personas, included):
         gw.inclusions.list_patients(personas["psi-coordinator-other"].principal(), psi_nihii=personas["psi-coordinator"].organisation_nihii)
     assert err.value.rule == "IC-A3"
     assert gw.inclusions.list_patients(personas["psi-coordinator-other"].principal()).items == ()
+
+
+def test_IC_R10_paging_cursor_reveals_no_pseudonym(gw, personas, included):
+    page = gw.inclusions.list_patients(personas["psi-coordinator"].principal(), page_size=5)
+    assert page.next_cursor and all(gw.ctx.pseudonyms.pseudonymise(n) not in page.next_cursor for n in included)
