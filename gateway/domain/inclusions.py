@@ -725,9 +725,14 @@ class InclusionService:
                     "patient-required", "Name the patient (patient.identifier=system|NISS): inclusions are searched patient by patient.",
                     rule="IC-A1", path="patient",
                 )
+            elsewhere = False
+            if own_psi is not None and query.patient_niss:  # IC-A3: one bit about the other PSIs, nothing more
+                elsewhere = act.session.execute(select(Inclusion.id).where(
+                    *conditions, Inclusion.psi_nihii != own_psi, Inclusion.status == PRINCIPAL,
+                    or_(Inclusion.end_date.is_(None), Inclusion.end_date >= act.today)).limit(1)).first() is not None
             if own_psi is not None:
                 if query.psi_nihii and query.psi_nihii != own_psi:
-                    return InclusionPage((), None, False)
+                    return InclusionPage((), None, elsewhere)
                 conditions.append(Inclusion.psi_nihii == own_psi)
             elif query.psi_nihii:
                 conditions.append(Inclusion.psi_nihii == query.psi_nihii)
@@ -755,6 +760,6 @@ class InclusionService:
             items = items[:size]
             act.rule = act.rule or "IC-F2"
             act.detail.update(returned=len(items))
-            return InclusionPage(tuple(inclusion_view(ctx, i) for i in items), items[-1].id if more and items else None)
+            return InclusionPage(tuple(inclusion_view(ctx, i) for i in items), items[-1].id if more and items else None, elsewhere)
 
         return ctx.runner.run(principal, "inclusion.search", body, channel=channel, resource_type="inclusion")

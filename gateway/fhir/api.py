@@ -207,7 +207,8 @@ def router(gw: "Gateway", handlers: list[ResourceHandler]) -> APIRouter:
         criteria = [(k, v) for k, v in params if k not in ("_count", "_cursor")]
         result = handler.search(call, criteria, count, cursor)
         bundle = searchset(call.base, handler.resource_type, [(k, v) for k, v in params if k != "_cursor"],
-                           result.matches, included=result.included, total=result.total, next_cursor=result.next_cursor)
+                           result.matches, included=result.included, total=result.total, next_cursor=result.next_cursor,
+                           outcome=result.outcome)
         return formats.render(request, bundle)
 
     @routes.post("/{resource_type}", summary="create (conditional with If-None-Exist)")

@@ -39,6 +39,7 @@ class SearchResult:
     next_cursor: str | None = None
     included: list[dict[str, Any]] = field(default_factory=list)
     total: int | None = None
+    outcome: dict[str, Any] | None = None  # information for the caller, as a search.mode=outcome entry
 
 
 @dataclass

@@ -306,3 +306,13 @@ def test_IC_F4_type_history_of_the_coordinators_psi(declared, live, fhir_client)
     assert {e["resource"]["id"] for e in bundle["entry"]} >= {declared["a"].id}
     stranger = httpx.get(f"{live.base_url}/fhir/EpisodeOfCare/_history", headers={"Authorization": fhir_client("gp").authorization})
     assert stranger.status_code == 422 and "patient-required" in stranger.text
+
+
+def test_IC_A3_psi_staff_learn_only_that_a_principal_exists_elsewhere(declared, fhir_client, personas, psi_b):
+    bundle = fhir_client("psi-admin").resources("EpisodeOfCare").search(**{"patient-identifier": personas["patient"].niss}).fetch_raw()
+    outcomes = [e["resource"] for e in bundle["entry"] if e["search"]["mode"] == "outcome"]
+    assert len(outcomes) == 1 and {"principal-elsewhere", "IC-A3"} <= codes(outcomes[0])
+    assert psi_b not in str(bundle)
+    valid(outcomes[0])
+    other = fhir_client("psi-admin-other").resources("EpisodeOfCare").search(**{"patient-identifier": personas["patient"].niss}).fetch_raw()
+    assert not [e for e in other["entry"] if e["search"]["mode"] == "outcome"]  # their own PSI holds the principal one

@@ -175,7 +175,15 @@ class EpisodeOfCareHandler(ResourceHandler):
 
             for view in page.items:
                 included += [provenance(v) for v in call.gw.inclusions.history(call.principal, view.id, channel=CHANNEL)]
-        return SearchResult([self.to_fhir(call, v) for v in page.items], page.next_cursor, included)
+        outcome = None
+        if page.principal_elsewhere:
+            outcome = {"resourceType": "OperationOutcome", "issue": [{
+                "severity": "information", "code": "informational",
+                "details": {"coding": [{"system": "https://care-gateway.be/fhir/CodeSystem/error-code", "code": "principal-elsewhere"},
+                                       {"system": "https://care-gateway.be/fhir/CodeSystem/rule", "code": "IC-A3"}],
+                            "text": "The patient has a principal inclusion in another integrated-care project (which one is not disclosed)."},
+            }]}
+        return SearchResult([self.to_fhir(call, v) for v in page.items], page.next_cursor, included, outcome=outcome)
 
 
 def _tidy(resource: dict[str, Any]) -> dict[str, Any]:
