@@ -48,30 +48,25 @@ class DirectoryService:
     def _standing(self, act: Act) -> None:
         act.require(self.ctx.policy.standing(act.principal))
 
-    def professional(self, principal: Principal, nihii: str, *, channel: str = "internal") -> ProfessionalRecord:
-        def body(act: Act) -> ProfessionalRecord:
+    def _registry_read(self, principal: Principal, nihii: str, what: str, look_up, channel: str):  # type: ignore[no-untyped-def]
+        """One CoBrHa read by NIHII, for any caller in good standing."""
+        def body(act: Act):  # type: ignore[no-untyped-def]
             self._standing(act)
             try:
                 value = check_nihii(nihii).value
             except InvalidIdentifier as exc:
                 raise InvalidInput(exc.code, exc.message, path="identifier") from None
-            record = self.ctx.facts.professional(value)
+            record = look_up(value)
             if record is None:
-                raise NotFound("unknown-provider", f"No care provider with NIHII {value} in CoBrHa.", path="identifier")
+                raise NotFound(f"unknown-{what}", f"No {what} with NIHII {value} in CoBrHa.", path="identifier")
             return record
 
-        return self.ctx.runner.run(principal, "practitioner.read", body, channel=channel, resource_type="practitioner", resource_id=nihii)
+        return self.ctx.runner.run(principal, f"{'practitioner' if what == 'provider' else 'organization'}.read", body,
+                                   channel=channel, resource_type="practitioner" if what == "provider" else "organization",
+                                   resource_id=nihii)
+
+    def professional(self, principal: Principal, nihii: str, *, channel: str = "internal") -> ProfessionalRecord:
+        return self._registry_read(principal, nihii, "provider", self.ctx.facts.professional, channel)
 
     def organisation(self, principal: Principal, nihii: str, *, channel: str = "internal") -> OrganisationRecord:
-        def body(act: Act) -> OrganisationRecord:
-            self._standing(act)
-            try:
-                value = check_nihii(nihii).value
-            except InvalidIdentifier as exc:
-                raise InvalidInput(exc.code, exc.message, path="identifier") from None
-            record = self.ctx.facts.organisation(value)
-            if record is None:
-                raise NotFound("unknown-organisation", f"No organisation with NIHII {value} in CoBrHa.", path="identifier")
-            return record
-
-        return self.ctx.runner.run(principal, "organization.read", body, channel=channel, resource_type="organization", resource_id=nihii)
+        return self._registry_read(principal, nihii, "organisation", self.ctx.facts.organisation, channel)
