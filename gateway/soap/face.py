@@ -19,6 +19,10 @@ def _service_routers() -> list[Callable[["Gateway"], APIRouter]]:
     routers: list[Callable[["Gateway"], APIRouter]] = []
     from gateway.soap import integrated_care  # inclusions and research consent (IC-F1..IC-F4)
     routers.append(integrated_care.router)
+    from gateway.soap import care_team  # care teams (CT-1..CT-5)
+    routers.append(care_team.router)
+    from gateway.soap import referral  # referrals (RF-1, RF-4)
+    routers.append(referral.router)
     return routers
 
 

@@ -365,7 +365,7 @@ def test_IC_A1_IC_A2_IC_A3_IC_A4_reads_show_the_same_inclusions_and_refuse_with_
         response = httpx.get(fhir._url(f"EpisodeOfCare?patient-identifier={SSIN_SYSTEM}|{patient}"), headers=fhir._headers(who))
         if response.status_code >= 400:
             return fhir._refusal(response)
-        return ("ok", sorted(e["resource"]["id"] for e in response.json().get("entry", [])))
+        return ("ok", sorted(e["resource"]["id"] for e in response.json().get("entry", []) if e.get("search", {}).get("mode") == "match"))
 
     def soap_consult(who: str) -> Outcome:
         answer = Soap(soap)._call(who, "GetPatientInclusions", PatientSsin=patient)

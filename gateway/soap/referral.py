@@ -1,0 +1,160 @@
+"""Referral v1, the SOAP face of referrals (``soap/referral/``): the acts the
+FHIR ServiceRequest and Task offer (create, read, search by patient, a
+status change), for practice software that calls eHealth-secured SOAP
+services.
+
+Requests are read and answers written through ``mappings/referral.yaml``,
+``referral_performer.yaml`` and (for a status change, the Task's write)
+``referral_task.yaml``; each operation calls the referral use case the FHIR
+face calls (``channel="soap"``). Who may refer and take each step (RF-1)
+and who sees a referral (RF-4) are the domain's: a refusal is its code and
+rule id said as a Fault. The requester is always the caller, so the
+contract has no element to name another one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter
+from lxml import etree
+
+from gateway.domain.professions import PROFESSIONS
+from gateway.domain.referrals import PerformerSpec, ReferralSpec
+from gateway.domain.views import PartyView, ReferralView
+from gateway.mapping.mapping import mapping
+from gateway.soap.commons import response
+from gateway.soap.contract import ContractService, caller
+from gateway.soap.envelope import q
+from gateway.soap.operations import CHANNEL, ItemPaths, Operation, hosted, instant
+from gateway.soap.service import SoapRequest
+
+if TYPE_CHECKING:
+    from gateway.services import Gateway
+
+NS = "urn:be:care-gateway:referral:v1"
+ACTION = NS + ":"
+PATH = "/Referral/v1"
+SPEC = {"status", "programme", "category", "service_requested", "reason", "patient_niss", "valid_from", "valid_until",
+        "performer_role"}
+
+
+def rf(name: str) -> str:
+    return q(NS, name)
+
+
+# ------------------------------------------------------------------ views <-> mapping values
+
+
+def referral_values(view: ReferralView) -> dict[str, Any]:
+    """The requester shows its NIHII (its NISS only when it has none) and its profession's cd-hcparty code."""
+    requester = view.party("requester")[0]
+    profession = PROFESSIONS.get(requester.party_role or "")
+    return {
+        "id": view.id, "status": view.status, "programme": view.programme, "category": view.category or None,
+        "service_requested": view.service_requested, "reason": view.reason, "patient_niss": view.patient_niss,
+        "valid_from": view.valid_from, "valid_until": view.valid_until,
+        "performer_role": next((p.party_role for p in view.party("performer") if p.party_role), None),
+        "requester_nihii": requester.nihii, "requester_niss": None if requester.nihii else requester.niss,
+        "requester_hcparty": profession.hcparty if profession else None,
+        "created_at": instant(view.created_at), "version": str(view.version), "updated_at": instant(view.updated_at),
+    }
+
+
+def performer_values(party: PartyView) -> dict[str, Any]:
+    return {"nihii": party.nihii, "cbe": party.cbe}
+
+
+def referral_element(view: ReferralView, parent: etree._Element) -> etree._Element:
+    element = mapping("referral").xml_element(referral_values(view), parent)
+    for party in view.party("performer"):
+        mapping("referral_performer").xml_element(performer_values(party), element)
+    return element
+
+
+def referral_spec(payload: etree._Element) -> ReferralSpec:
+    """The referral a create request describes; PerformerRole is each performer's role."""
+    values = mapping("referral").from_xml(payload, only=SPEC)
+    role = values.pop("performer_role")
+    performers = tuple(
+        PerformerSpec(**mapping("referral_performer").from_xml(element, at=f"rf:Performer[{i}]"), party_role=role)
+        for i, element in enumerate(payload.findall(rf("Performer")), 1)
+    )
+    return ReferralSpec(**{**values, "category": values["category"] or ""}, performers=performers)
+
+
+# ------------------------------------------------------------------ operations
+
+
+class Referrals:
+    """The four operations; each takes a verified, XSD-valid request."""
+
+    def __init__(self, gw: "Gateway") -> None:
+        self.gw = gw
+
+    def _answer(self, name: str, *views: ReferralView) -> etree._Element:
+        answer = response(NS, name, self.gw.clock, prefix="rf")
+        for view in views:
+            referral_element(view, answer)
+        return answer
+
+    def create(self, request: SoapRequest) -> etree._Element:
+        """RF-1: a care provider refers, and is the requester."""
+        view = self.gw.referrals.create(caller(request), referral_spec(request.payload), channel=CHANNEL)
+        return self._answer("CreateReferralResponse", view)
+
+    def get(self, request: SoapRequest) -> etree._Element:
+        """RF-4."""
+        referral_id = mapping("referral").from_xml(request.payload, only={"id"})["id"]
+        return self._answer("GetReferralResponse", self.gw.referrals.get(caller(request), referral_id, channel=CHANNEL))
+
+    def for_patient(self, request: SoapRequest) -> etree._Element:
+        """RF-4 leaves out what the caller may not see; then the caller's status filter."""
+        payload = request.payload
+        niss = mapping("referral").from_xml(payload, only={"patient_niss"})["patient_niss"]
+        statuses = {e.text for e in payload.findall(rf("Status"))}
+        views = [v for v in self.gw.referrals.for_patient(caller(request), niss, channel=CHANNEL)
+                 if not statuses or v.status in statuses]
+        return self._answer("GetPatientReferralsResponse", *views)
+
+    def change_status(self, request: SoapRequest) -> etree._Element:
+        """RF-1: the step and the party it belongs to are the domain's (its TRANSITIONS)."""
+        referral_id = mapping("referral").from_xml(request.payload, only={"id"})["id"]
+        given = mapping("referral_task").from_xml(request.payload, only={"status", "version"})
+        version = int(given["version"]) if given["version"] is not None else None
+        view = self.gw.referrals.transition(caller(request), referral_id, given["status"], expected_version=version,
+                                            channel=CHANNEL)
+        return self._answer("ChangeReferralStatusResponse", view)
+
+
+# ------------------------------------------------------------------ the service
+
+# the domain's paths (FHIR-shaped) -> the mapping's fields or the request's elements
+ALIASES = {"subject": "patient_niss", "patient": "patient_niss", "category": "programme", "code": "service_requested",
+           "occurrencePeriod.end": "valid_until"}
+
+
+def operations(service: Referrals) -> dict[str, Operation]:
+    """Operation name -> (handler, where its request's items are)."""
+
+    def paths(request: str, **aliases: str) -> ItemPaths:
+        return ItemPaths(request, mapping("referral"), {**ALIASES, **aliases}, items={"performer": "Performer"})
+
+    return {
+        "CreateReferral": (service.create, paths("CreateReferralRequest")),
+        "GetReferral": (service.get, paths("GetReferralRequest")),
+        "GetPatientReferrals": (service.for_patient, paths("GetPatientReferralsRequest")),
+        # an expired referral: the step asked (Status) is what cannot be taken
+        "ChangeReferralStatus": (service.change_status, paths("ChangeReferralStatusRequest", **{"occurrencePeriod.end": "status"})),
+    }
+
+
+def soap_service(gw: "Gateway") -> ContractService:
+    return hosted(gw, "Referral", "referral", NS, operations(Referrals(gw)))
+
+
+def router(gw: "Gateway") -> APIRouter:
+    return soap_service(gw).router()
+
+
+__all__ = ["ACTION", "NS", "PATH", "Referrals", "router", "soap_service"]

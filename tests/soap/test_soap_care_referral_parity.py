@@ -1,0 +1,500 @@
+"""FHIR and SOAP faces, one set of rules, for care teams and referrals: the
+same scenario run through the FHIR face (raw FHIR over httpx, IdP and
+token-exchange tokens) and through CareTeam and Referral (zeep, STS tokens)
+answers the same outcomes (the same error code and rule id for every
+refusal: CT-1..CT-5, RF-1, RF-4, and CT-4's IC-A1), leaves the same stored
+care teams and referrals, and the same audit trail but for the channel and
+one difference the FHIR face makes on its own, asserted as such:
+
+- a FHIR status change (a ServiceRequest or Task update) reads the referral
+  before moving it, so it leaves a ``referral.read`` record before its
+  ``referral.transition`` (and, when the caller may not see the referral,
+  the RF-4 denial is recorded as that read); ChangeReferralStatus is one act,
+  one record;
+- CT-4's inclusion read is a FHIR search (``inclusion.search`` of
+  inclusions) and a SOAP consult (``inclusion.consult`` of the patient), as
+  test_soap_parity.py shows for IntegratedCare.
+
+Both runs start from an empty database and the same instant; ids are
+generated, so both runs name teams and referrals by the scenario's labels
+before comparing."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Callable
+
+import httpx
+import pytest
+import zeep
+from sqlalchemy import func, select
+
+from gateway.domain.identifiers import NIHDI_SYSTEM, SSIN_SYSTEM
+from gateway.domain.model import AuditRecord, CareTeam, CareTeamMember, Referral, ReferralParty
+from gateway.ehealth.sandbox_tokens import persona_access_token
+from gateway.fhir.outcome import ERROR_CODE_SYSTEM, RULE_SYSTEM
+from gateway.mapping.conceptmaps import conceptmap
+from gateway.soap.care_team import NS as CT_NS
+from gateway.soap.care_team import PATH as CT_PATH
+from gateway.soap.referral import NS as RF_NS
+from gateway.soap.referral import PATH as RF_PATH
+from tests.soap.care_referral_callers import ServiceCallers
+from tests.soap.conftest import fault_detail
+from tests.soap.test_soap_parity import empty_database
+
+TEAM_PROFILE = "https://care-gateway.be/fhir/StructureDefinition/be-cg-care-team"
+REFERRAL_PROFILE = "https://care-gateway.be/fhir/StructureDefinition/be-cg-referral"
+TASK_PROFILE = "https://care-gateway.be/fhir/StructureDefinition/be-cg-referral-task"
+KIND_SYSTEM = "https://care-gateway.be/fhir/CodeSystem/care-team-kind"
+PROGRAMME_SYSTEM = "https://care-gateway.be/fhir/CodeSystem/referral-programme"
+DOMAIN_TABLES = (CareTeam, CareTeamMember, Referral, ReferralParty)
+
+Outcome = tuple[Any, ...]
+Member = tuple[str, str, str | None]  # kind, NIHII or NISS, role
+
+
+def refusal(code: str | None, rule: str | None) -> Outcome:
+    return ("refused", code, rule)
+
+
+# ------------------------------------------------------------------ the two faces
+
+
+class Fhir:
+    """The acts through the FHIR face, as a FHIR client does them: a PUT sends
+    the whole resource last answered, a performer moves a referral through
+    its Task, the requester through the ServiceRequest."""
+
+    def __init__(self, live: Any, personas: dict[str, Any]) -> None:
+        self.live, self.personas = live, personas
+        self.tokens: dict[str, str] = {}
+        self.ids: dict[str, str] = {}
+        self.resources: dict[str, dict[str, Any]] = {}
+
+    def _headers(self, who: str, version: int | None = None) -> dict[str, str]:
+        if who not in self.tokens:
+            self.tokens[who] = persona_access_token(self.live.base_url, self.live.gw.pki, self.personas[who], clock=self.live.clock)
+        extra = {"If-Match": f'W/"{version}"'} if version else {}
+        return {"Authorization": f"Bearer {self.tokens[who]}", "Content-Type": "application/fhir+json", **extra}
+
+    def _send(self, who: str, method: str, path: str, body: dict[str, Any] | None = None, version: int | None = None) -> httpx.Response:
+        return httpx.request(method, f"{self.live.base_url}/fhir/{path}", json=body, headers=self._headers(who, version), timeout=30)
+
+    @staticmethod
+    def _refusal(response: httpx.Response) -> Outcome:
+        codings = [c for i in response.json()["issue"] for c in i.get("details", {}).get("coding", [])]
+        return refusal(next((c["code"] for c in codings if c["system"] == ERROR_CODE_SYSTEM), None),
+                       next((c["code"] for c in codings if c["system"] == RULE_SYSTEM), None))
+
+    def _labels(self, response: httpx.Response) -> Outcome:
+        if response.status_code >= 400:
+            return self._refusal(response)
+        found = {e["resource"]["id"] for e in response.json().get("entry", []) if e.get("search", {}).get("mode", "match") == "match"}
+        return ("ok", sorted(label for label, id_ in self.ids.items() if id_ in found))
+
+    # ---------------------------------------------------------------- care teams
+    def _team(self, label: str, response: httpx.Response) -> Outcome:
+        if response.status_code >= 400:
+            return self._refusal(response)
+        team = response.json()
+        self.ids[label], self.resources[label] = team["id"], team
+        member_kind = conceptmap("care-team-member-kind").to_domain
+        members = tuple((member_kind(p["member"]["type"]), p["member"]["identifier"]["value"], (p.get("role") or [{}])[0].get("text"))
+                        for p in team["participant"])
+        return ("ok", team["category"][0]["coding"][0]["code"], team["status"], int(team["meta"]["versionId"]), members)
+
+    def create_team(self, who: str, label: str, kind: str, patient: str | None, members: list[Member], organisation: str | None) -> Outcome:
+        to_type = conceptmap("care-team-member-kind").to_wire
+        team: dict[str, Any] = {
+            "resourceType": "CareTeam", "meta": {"profile": [TEAM_PROFILE]}, "status": "active",
+            "category": [{"coding": [{"system": KIND_SYSTEM, "code": kind}]}],
+            "participant": [{"member": {"type": to_type(k), "identifier": {"system": SSIN_SYSTEM if k in ("patient", "related-person")
+                                                                            else NIHDI_SYSTEM, "value": value}},
+                             **({"role": [{"text": role}]} if role else {})} for k, value, role in members],
+        }
+        if patient:
+            team["subject"] = {"identifier": {"system": SSIN_SYSTEM, "value": patient}}
+        if organisation:
+            team["managingOrganization"] = [{"identifier": {"system": NIHDI_SYSTEM, "value": organisation}}]
+        return self._team(label, self._send(who, "POST", "CareTeam", team))
+
+    def read_team(self, who: str, label: str) -> Outcome:
+        return self._team(label, self._send(who, "GET", f"CareTeam/{self.ids[label]}"))
+
+    def update_team(self, who: str, label: str, status: str, version: int | None) -> Outcome:
+        team = {**self.resources[label], "status": status}
+        return self._team(label, self._send(who, "PUT", f"CareTeam/{team['id']}", team, version))
+
+    def patient_teams(self, who: str, patient: str) -> Outcome:
+        return self._labels(self._send(who, "GET", f"CareTeam?patient-identifier={SSIN_SYSTEM}|{patient}"))
+
+    def patient_inclusions(self, who: str, patient: str) -> Outcome:
+        response = self._send(who, "GET", f"EpisodeOfCare?patient-identifier={SSIN_SYSTEM}|{patient}")
+        return self._refusal(response) if response.status_code >= 400 else ("ok", len(response.json().get("entry", [])))
+
+    # ---------------------------------------------------------------- referrals
+    def _referral(self, label: str | None, response: httpx.Response, codes: str) -> Outcome:
+        if response.status_code >= 400:
+            return self._refusal(response)
+        resource = response.json()
+        if label and resource["resourceType"] == "ServiceRequest":
+            self.ids[label], self.resources[label] = resource["id"], resource
+        return ("ok", conceptmap(codes).to_domain(resource["status"]), int(resource["meta"]["versionId"]))
+
+    def refer(self, who: str, label: str, patient: str, performer: str, status: str, valid: tuple[date, date]) -> Outcome:
+        body = {
+            "resourceType": "ServiceRequest", "meta": {"profile": [REFERRAL_PROFILE]}, "status": status, "intent": "order",
+            "category": [{"coding": [{"system": PROGRAMME_SYSTEM, "code": "general"}]}, {"text": "specialist-referral"}],
+            "code": {"text": "cardiology"}, "reasonCode": [{"text": "exertional chest pain"}],
+            "subject": {"identifier": {"system": SSIN_SYSTEM, "value": patient}},
+            "occurrencePeriod": {"start": valid[0].isoformat(), "end": valid[1].isoformat()},
+            "authoredOn": self.live.clock.now().isoformat(), "requester": {"display": "me"}, "performerType": {"text": "nurse"},
+            "performer": [{"identifier": {"system": NIHDI_SYSTEM, "value": performer}}],
+        }
+        return self._referral(label, self._send(who, "POST", "ServiceRequest", body), "referral-status-service-request")
+
+    def move(self, who: str, label: str, status: str, version: int | None) -> Outcome:
+        """The requester's steps (active, revoked) on the ServiceRequest, the performer's (accepted, completed) on the Task."""
+        request = self.resources[label]
+        if status in ("active", "revoked"):
+            body = {**request, "status": conceptmap("referral-status-service-request").to_wire(status)}
+            return self._referral(None, self._send(who, "PUT", f"ServiceRequest/{request['id']}", body, version),
+                                  "referral-status-service-request")
+        task = {"resourceType": "Task", "id": f"task-{request['id']}", "meta": {"profile": [TASK_PROFILE]},
+                "status": conceptmap("referral-status-task").to_wire(status), "intent": "order",
+                "focus": {"reference": f"ServiceRequest/{request['id']}"}, "authoredOn": request["authoredOn"],
+                "owner": request["performer"][0]}
+        return self._referral(None, self._send(who, "PUT", f"Task/task-{request['id']}", task, version), "referral-status-task")
+
+    def read_referral(self, who: str, label: str) -> Outcome:
+        """Through the Task: its status is the domain's, one to one (the ServiceRequest shows accepted as active)."""
+        return self._referral(None, self._send(who, "GET", f"Task/task-{self.ids[label]}"), "referral-status-task")
+
+    def patient_referrals(self, who: str, patient: str) -> Outcome:
+        return self._labels(self._send(who, "GET", f"ServiceRequest?patient-identifier={SSIN_SYSTEM}|{patient}"))
+
+
+class Soap:
+    """The same acts through CareTeam, Referral (and IntegratedCare for CT-4), as a vendor's connector does them."""
+
+    def __init__(self, teams: ServiceCallers, referrals: ServiceCallers, integrated_care: Any) -> None:
+        self.teams, self.referrals, self.integrated_care = teams, referrals, integrated_care
+        self.ids: dict[str, str] = {}
+        self.seen: dict[str, Any] = {}
+
+    @staticmethod
+    def _call(callers: Any, who: str, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(callers.service(who), operation)(**kwargs)
+        except zeep.exceptions.Fault as fault:
+            detail = fault_detail(fault)
+            return refusal(detail["Code"], detail["Rule"])
+
+    def _labels(self, found: list[Any], attribute: str) -> Outcome:
+        ids = {getattr(item, attribute) for item in found}
+        return ("ok", sorted(label for label, id_ in self.ids.items() if id_ in ids))
+
+    # ---------------------------------------------------------------- care teams
+    def _team(self, label: str, answer: Any) -> Outcome:
+        if isinstance(answer, tuple):
+            return answer
+        team = answer.CareTeam
+        self.ids[label], self.seen[label] = team.CareTeamId, team
+        return ("ok", team.Kind, team.Status, team.Version, tuple((m.Kind, m.Nihii or m.Ssin, m.Role) for m in team.Member))
+
+    @staticmethod
+    def _members(members: list[Member]) -> list[dict[str, Any]]:
+        return [{"Kind": k, ("Ssin" if k in ("patient", "related-person") else "Nihii"): value, **({"Role": role} if role else {})}
+                for k, value, role in members]
+
+    def create_team(self, who: str, label: str, kind: str, patient: str | None, members: list[Member], organisation: str | None) -> Outcome:
+        return self._team(label, self._call(self.teams, who, "CreateCareTeam", Kind=kind, Status="active", PatientSsin=patient,
+                                            ManagingOrganisationNihii=organisation, Member=self._members(members)))
+
+    def read_team(self, who: str, label: str) -> Outcome:
+        return self._team(label, self._call(self.teams, who, "GetCareTeam", CareTeamId=self.ids[label]))
+
+    def update_team(self, who: str, label: str, status: str, version: int | None) -> Outcome:
+        team = self.seen[label]
+        members = [{"Kind": m.Kind, **({"Nihii": m.Nihii} if m.Nihii else {"Ssin": m.Ssin}), "Role": m.Role} for m in team.Member]
+        return self._team(label, self._call(self.teams, who, "UpdateCareTeam", CareTeamId=team.CareTeamId, Kind=team.Kind, Status=status,
+                                            Name=team.Name, PatientSsin=team.PatientSsin,
+                                            ManagingOrganisationNihii=team.ManagingOrganisationNihii, Version=version, Member=members))
+
+    def patient_teams(self, who: str, patient: str) -> Outcome:
+        answer = self._call(self.teams, who, "GetPatientCareTeams", PatientSsin=patient)
+        return answer if isinstance(answer, tuple) else self._labels(answer.CareTeam, "CareTeamId")
+
+    def patient_inclusions(self, who: str, patient: str) -> Outcome:
+        answer = self._call(self.integrated_care, who, "GetPatientInclusions", PatientSsin=patient)
+        return answer if isinstance(answer, tuple) else ("ok", len(answer.Inclusion))
+
+    # ---------------------------------------------------------------- referrals
+    def _referral(self, label: str | None, answer: Any) -> Outcome:
+        if isinstance(answer, tuple):
+            return answer
+        if label:
+            self.ids[label] = answer.Referral.ReferralId
+        return ("ok", answer.Referral.Status, answer.Referral.Version)
+
+    def refer(self, who: str, label: str, patient: str, performer: str, status: str, valid: tuple[date, date]) -> Outcome:
+        return self._referral(label, self._call(
+            self.referrals, who, "CreateReferral", Status=status, Programme="general", Category="specialist-referral",
+            ServiceRequested="cardiology", Reason="exertional chest pain", PatientSsin=patient,
+            ValidityPeriod={"Start": valid[0], "End": valid[1]}, PerformerRole="nurse", Performer=[{"Nihii": performer}]))
+
+    def move(self, who: str, label: str, status: str, version: int | None) -> Outcome:
+        return self._referral(None, self._call(self.referrals, who, "ChangeReferralStatus", ReferralId=self.ids[label],
+                                               Status=status, Version=version))
+
+    def read_referral(self, who: str, label: str) -> Outcome:
+        return self._referral(None, self._call(self.referrals, who, "GetReferral", ReferralId=self.ids[label]))
+
+    def patient_referrals(self, who: str, patient: str) -> Outcome:
+        answer = self._call(self.referrals, who, "GetPatientReferrals", PatientSsin=patient)
+        return answer if isinstance(answer, tuple) else self._labels(answer.Referral, "ReferralId")
+
+
+# ------------------------------------------------------------------ the scenario
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    act: Callable[[Any, date], Outcome]
+    moves_referral: bool = False  # FHIR reads the referral first (a referral.read record)
+    reads_inclusions: bool = False  # FHIR searches, SOAP consults
+
+
+def scenario(personas: dict[str, Any]) -> list[Step]:
+    """Every CT and RF refusal the faces can meet, and the acts that are allowed."""
+    p = personas
+    patient = p["patient"].niss
+    gp, nurse, gp_no_link = p["gp"].nihii, p["nurse"].nihii, p["gp-no-link"].nihii
+    psi_a, psi_b = p["psi-coordinator"].organisation_nihii, p["psi-coordinator-other"].organisation_nihii
+    individual: list[Member] = [("practitioner", gp, "general practitioner"), ("patient", patient, None)]
+    group: list[Member] = [("practitioner", gp, None), ("practitioner", gp_no_link, "cardiologist")]
+    psi: list[Member] = [("organisation", psi_a, "psi")]
+
+    def team(who: str, label: str, kind: str, members: list[Member], *, subject: str | None = patient,
+             organisation: str | None = None) -> Step:
+        return Step(f"{who} creates {label}", lambda face, today: face.create_team(who, label, kind, subject, members, organisation))
+
+    def read_team(who: str, label: str) -> Step:
+        return Step(f"{who} reads {label}", lambda face, today: face.read_team(who, label))
+
+    def update_team(who: str, label: str, status: str, version: int | None = None) -> Step:
+        return Step(f"{who} makes {label} {status}", lambda face, today: face.update_team(who, label, status, version))
+
+    def teams_of(who: str) -> Step:
+        return Step(f"{who} lists the teams", lambda face, today: face.patient_teams(who, patient))
+
+    def refer(who: str, label: str, status: str = "active", days: tuple[int, int] = (0, 90)) -> Step:
+        return Step(f"{who} refers {label}", lambda face, today: face.refer(
+            who, label, patient, nurse, status, (today + timedelta(days=days[0]), today + timedelta(days=days[1]))))
+
+    def move(who: str, label: str, status: str, version: int | None = None) -> Step:
+        return Step(f"{who} makes {label} {status}", lambda face, today: face.move(who, label, status, version), moves_referral=True)
+
+    def read_referral(who: str, label: str) -> Step:
+        return Step(f"{who} reads {label}", lambda face, today: face.read_referral(who, label))
+
+    def referrals_of(who: str) -> Step:
+        return Step(f"{who} lists the referrals", lambda face, today: face.patient_referrals(who, patient))
+
+    return [
+        team("gp", "individual", "individual", individual),                                       # CT-1
+        team("gp", "two-providers", "individual", [("practitioner", gp, None), ("practitioner", nurse, None)]),  # CT-1 refused
+        team("gp", "lonely-group", "clinical-group", [("practitioner", gp, None), ("patient", patient, None)]),  # CT-2 refused
+        team("gp", "group", "clinical-group", group),                                             # CT-2
+        team("psi-coordinator", "unmanaged", "administrative-group", psi, subject=None),          # CT-3 refused
+        team("psi-coordinator", "other-psi", "administrative-group", psi, subject=None, organisation=psi_b),  # CT-5 not own PSI
+        team("psi-coordinator", "admin", "administrative-group", psi, subject=None, organisation=psi_a),  # CT-3
+        team("gp-no-link", "stranger", "clinical-group", [("practitioner", gp, None), ("practitioner", nurse, None)]),  # CT-5 no link
+        team("excluded-profession", "excluded", "individual", individual),                        # IC-A9
+        read_team("gp-no-link", "group"),                                                         # CT-5 a member
+        read_team("nurse", "group"),                                                              # CT-5 a relationship
+        read_team("patient", "individual"),                                                       # CT-5 the patient
+        read_team("pharmacist-no-link", "group"),                                                 # CT-5 refused
+        read_team("gp-no-link", "admin"),                                                         # CT-5 not a member
+        Step("gp-no-link consults the inclusions", lambda face, today: face.patient_inclusions("gp-no-link", patient),
+             reads_inclusions=True),                                                              # CT-4: IC-A1 still
+        update_team("gp", "individual", "inactive", 1),                                           # CT-5 a member
+        update_team("gp", "individual", "active", 1),                                             # version conflict
+        update_team("gp-no-link", "individual", "active"),                                        # CT-5 refused
+        teams_of("gp"), teams_of("patient"), teams_of("pharmacist-no-link"),                      # CT-5
+        refer("gp", "heart"),                                                                     # RF-1
+        refer("psi-coordinator", "by-psi"),                                                       # RF-1 refused
+        refer("gp", "completed-at-once", status="completed"),                                     # RF-1 refused
+        refer("gp", "draft", status="draft"),                                                     # RF-1
+        refer("gp", "expired", days=(-60, -1)),                                                   # RF-1
+        move("nurse", "draft", "active"),                                                         # RF-1 the requester's step
+        move("gp", "draft", "active"),                                                            # RF-1
+        move("gp", "heart", "accepted"),                                                          # RF-1 the performer's step
+        move("nurse", "heart", "accepted"),                                                       # RF-1
+        move("nurse", "heart", "completed", 1),                                                   # version conflict
+        move("nurse", "heart", "completed", 2),                                                   # RF-1
+        move("gp", "heart", "revoked"),                                                           # RF-1 final
+        move("nurse", "expired", "accepted"),                                                     # RF-1 expired
+        move("gp-no-link", "draft", "revoked"),                                                   # RF-4 refused
+        read_referral("patient", "heart"), read_referral("pharmacist", "heart"),                  # RF-4
+        read_referral("gp-no-link", "heart"), read_referral("psi-coordinator", "heart"),          # RF-4 refused
+        referrals_of("gp"), referrals_of("gp-no-link"),                                           # RF-4
+        move("gp", "draft", "revoked"),                                                           # RF-1
+    ]
+
+
+# every refusal of the scenario, with its code and rule, as both faces answer it
+REFUSALS = [
+    ("gp creates two-providers", "individual-care-team", "CT-1"),
+    ("gp creates lonely-group", "clinical-group-too-small", "CT-2"),
+    ("psi-coordinator creates unmanaged", "administrative-group-without-organisation", "CT-3"),
+    ("psi-coordinator creates other-psi", "not-own-psi", "CT-5"),
+    ("gp-no-link creates stranger", "no-therapeutic-link", "CT-5"),
+    ("excluded-profession creates excluded", "profession-not-allowed", "IC-A9"),
+    ("pharmacist-no-link reads group", "no-therapeutic-link", "CT-5"),
+    ("gp-no-link reads admin", "not-a-member", "CT-5"),
+    ("gp-no-link consults the inclusions", "no-therapeutic-link", "IC-A1"),  # CT-4: a member, still no inclusions
+    ("gp makes individual active", "version-conflict", None),
+    ("gp-no-link makes individual active", "no-therapeutic-link", "CT-5"),
+    ("pharmacist-no-link lists the teams", "no-therapeutic-link", "CT-5"),
+    ("psi-coordinator refers by-psi", "referral-not-allowed", "RF-1"),
+    ("gp refers completed-at-once", "invalid-initial-status", "RF-1"),
+    ("nurse makes draft active", "not-the-right-party", "RF-1"),
+    ("gp makes heart accepted", "not-the-right-party", "RF-1"),
+    ("nurse makes heart completed", "version-conflict", None),
+    ("gp makes heart revoked", "invalid-transition", "RF-1"),
+    ("nurse makes expired accepted", "referral-expired", "RF-1"),
+    ("gp-no-link makes draft revoked", "not-a-party", "RF-4"),
+    ("gp-no-link reads heart", "not-a-party", "RF-4"),
+    ("psi-coordinator reads heart", "not-a-party", "RF-4"),
+]
+
+
+# ------------------------------------------------------------------ running and comparing
+
+
+@dataclass
+class Run:
+    outcomes: list[tuple[str, Outcome]] = field(default_factory=list)
+    audit: list[list[dict[str, Any]]] = field(default_factory=list)  # the records of each step
+    state: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def run(live: Any, face: Fhir | Soap, steps: list[Step], start: datetime) -> Run:
+    empty_database(live.gw)
+    live.clock.set(start)
+    result = Run()
+    for step in steps:
+        live.clock.advance(timedelta(seconds=1))
+        last = last_seq(live.gw)
+        result.outcomes.append((step.name, step.act(face, live.clock.today())))
+        result.audit.append(audit_since(live.gw, last))
+    result.state = domain_state(live.gw)
+    aliases = {id_: f"<{label}>" for label, id_ in face.ids.items()}
+    pattern = re.compile("|".join(map(re.escape, aliases))) if aliases else None
+
+    def named(value: Any) -> Any:
+        dumped = json.dumps(value, sort_keys=True, default=str)
+        return json.loads(pattern.sub(lambda m: aliases[m.group(0)], dumped) if pattern else dumped)
+
+    result.audit = [named(records) for records in result.audit]
+    result.state = {table: sorted((named(row) for row in rows), key=lambda r: json.dumps(r, sort_keys=True))
+                    for table, rows in result.state.items()}
+    return result
+
+
+def last_seq(gw: Any) -> int:
+    with gw.db.engine.connect() as connection:
+        return connection.execute(select(func.coalesce(func.max(AuditRecord.seq), 0))).scalar_one()
+
+
+def audit_since(gw: Any, seq: int) -> list[dict[str, Any]]:
+    """The records after ``seq``, their channel, chain hashes and position left out."""
+    table = AuditRecord.__table__
+    with gw.db.engine.connect() as connection:
+        rows = connection.execute(select(table).where(table.c.seq > seq).order_by(table.c.seq)).all()
+    return [{k: v for k, v in row._mapping.items() if k not in ("seq", "channel", "hash", "prev_hash")} for row in rows]
+
+
+def domain_state(gw: Any) -> dict[str, list[dict[str, Any]]]:
+    with gw.db.engine.connect() as connection:
+        return {model.__table__.name: [dict(r._mapping) for r in connection.execute(select(model.__table__))] for model in DOMAIN_TABLES}
+
+
+def channels(gw: Any) -> set[str]:
+    with gw.db.engine.connect() as connection:
+        return set(connection.execute(select(AuditRecord.channel).distinct()).scalars())
+
+
+@pytest.fixture(scope="module")
+def faces(live, personas, soap) -> Soap:  # type: ignore[no-untyped-def]
+    teams = ServiceCallers(live, personas, path=CT_PATH, ns=CT_NS, xsd=("soap", "care-team", "CareTeam-v1.xsd"))
+    referrals = ServiceCallers(live, personas, path=RF_PATH, ns=RF_NS, xsd=("soap", "referral", "Referral-v1.xsd"))
+    return Soap(teams, referrals, soap)
+
+
+def test_CT_1_to_CT_5_RF_1_RF_4_the_same_scenario_through_fhir_and_soap_leaves_the_same_state_and_audit(live, personas, faces):
+    steps = scenario(personas)
+    start = live.clock.now()
+    fhir = run(live, Fhir(live, personas), steps, start)
+    assert channels(live.gw) == {"fhir"}
+    soap = run(live, faces, steps, start)
+    assert channels(live.gw) == {"soap"}
+
+    # the same answers, the same refusals with the same code and rule id
+    assert soap.outcomes == fhir.outcomes
+    assert [(name, o[1], o[2]) for name, o in fhir.outcomes if o[0] == "refused"] == REFUSALS
+    assert fhir.state["care_team"] and fhir.state["referral"]
+
+    # the same stored care teams, members, referrals and parties
+    assert soap.state == fhir.state
+
+    # the same audit trail, step by step, but for what only FHIR does
+    reads_before_moving = renamed_denials = 0
+    for step, fhir_records, soap_records in zip(steps, fhir.audit, soap.audit):
+        if step.moves_referral:
+            assert [r["action"] for r in soap_records] == ["referral.transition"], step.name
+            assert fhir_records[0]["action"] == "referral.read", step.name
+            if fhir_records[0]["outcome"] == "allowed":
+                fhir_records = fhir_records[1:]
+                reads_before_moving += 1
+            else:  # the caller may not see it: FHIR's read is refused before any move (RF-4)
+                fhir_records = [{**fhir_records[0], "action": "referral.transition"}]
+                renamed_denials += 1
+        if step.reads_inclusions:  # two acts of IntegratedCare: a search of inclusions, a consult of the patient
+            act = [(r["action"], r["resource_type"]) for r in fhir_records], [(r["action"], r["resource_type"]) for r in soap_records]
+            assert act == ([("inclusion.search", "inclusion")], [("inclusion.consult", "patient")])
+            fhir_records = [{**r, "action": "inclusion.consult", "resource_type": "patient"} for r in fhir_records]
+        assert soap_records == fhir_records, step.name
+        assert len(soap_records) == 1, step.name  # one act, one record
+    assert (reads_before_moving, renamed_denials) == (sum(s.moves_referral for s in steps) - 1, 1)
+
+
+def test_RF_1_a_reversed_period_is_refused_by_both_faces_fhir_naming_its_profile_invariant(live, personas, faces):
+    """Where the faces differ: the FHIR face validates against the profiles
+    before the domain, so a period that ends before it starts reads the core
+    invariant per-1 there; SOAP's XSD cannot compare dates, so the domain
+    answers with its own rule (RF-1 for a referral, IC-R3 for a care team).
+    Neither face stores anything."""
+    p, today = personas, live.clock.today()
+    empty_database(live.gw)
+    reversed_period = (today, today - timedelta(days=3))
+    members: list[Member] = [("practitioner", p["gp"].nihii, None), ("practitioner", p["nurse"].nihii, None)]
+    fhir = Fhir(live, personas)
+    assert fhir.refer("gp", "reversed", p["patient"].niss, p["nurse"].nihii, "active", reversed_period) == refusal("profile-violation", "per-1")
+    assert faces.refer("gp", "reversed", p["patient"].niss, p["nurse"].nihii, "active", reversed_period) == refusal("end-before-start", "RF-1")
+    team = {"resourceType": "CareTeam", "meta": {"profile": [TEAM_PROFILE]}, "status": "active",
+            "category": [{"coding": [{"system": KIND_SYSTEM, "code": "clinical-group"}]}],
+            "period": {"start": reversed_period[0].isoformat(), "end": reversed_period[1].isoformat()},
+            "subject": {"identifier": {"system": SSIN_SYSTEM, "value": p["patient"].niss}},
+            "participant": [{"member": {"type": "Practitioner", "identifier": {"system": NIHDI_SYSTEM, "value": value}}}
+                            for _, value, _ in members]}
+    assert Fhir._refusal(fhir._send("gp", "POST", "CareTeam", team)) == refusal("profile-violation", "per-1")
+    answer = Soap._call(faces.teams, "gp", "CreateCareTeam", Kind="clinical-group", Status="active", PatientSsin=p["patient"].niss,
+                        Period={"Start": reversed_period[0], "End": reversed_period[1]}, Member=Soap._members(members))
+    assert answer == refusal("end-before-start", "IC-R3")
+    assert domain_state(live.gw) == {model.__table__.name: [] for model in DOMAIN_TABLES}
