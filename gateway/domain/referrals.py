@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Callable
 
 from sqlalchemy import select
 
@@ -143,29 +144,46 @@ class ReferralService:
 
         return self.ctx.runner.run(principal, "referral.read", body, channel=channel, resource_type="referral", resource_id=referral_id)
 
-    def transition(self, principal: Principal, referral_id: str, status: str, *, expected_version: int | None = None,
+    def transition(self, principal: Principal, referral_id: str, status: str | Callable[[ReferralView], str], *,
+                   expected_version: int | None = None,
+                   check: Callable[[ReferralView], None] | None = None, same_is_noop: bool = False,
                    channel: str = "internal") -> ReferralView:
-        """Move the referral's status (RF-1), by the party the step belongs to."""
+        """Move the referral's status (RF-1), by the party the step belongs to.
+
+        ``check`` lets a face refuse (with a DomainError, audited like any
+        refusal) a request whose other items differ from the stored
+        referral; ``same_is_noop`` answers a request for the current status
+        with the referral unchanged (an idempotent FHIR update)."""
         ctx = self.ctx
 
         def body(act: Act) -> ReferralView:
             r = self._load(act, referral_id)
             party = self._require_read(act, r)
+            current = self._view(r)
+            if check is not None:
+                check(current)
+            wanted = status(current) if callable(status) else status
+            if same_is_noop and wanted == r.status:
+                if expected_version is not None and expected_version != r.version:
+                    raise VersionConflict("version-conflict", f"Referral {r.id} is at version {r.version}, not {expected_version}.",
+                                          path="version")
+                act.detail.update(transition="unchanged")
+                return self._view(r)
             allowed = TRANSITIONS.get(r.status, {})
-            if status not in allowed:
+            if wanted not in allowed:
                 nexts = ", ".join(allowed) or "none (final)"
-                raise InvalidInput("invalid-transition", f"A referral in status '{r.status}' cannot become '{status}'; next: {nexts}.",
+                raise InvalidInput("invalid-transition", f"A referral in status '{r.status}' cannot become '{wanted}'; next: {nexts}.",
                                    rule="RF-1", path="status")
-            if party != allowed[status]:
-                raise AccessDenied("not-the-right-party", f"Only the {allowed[status]} may make a referral '{status}'.", rule="RF-1")
-            if status == "accepted" and r.valid_until and act.today > r.valid_until:
+            if party != allowed[wanted]:
+                raise AccessDenied("not-the-right-party", f"Only the {allowed[wanted]} may make a referral '{wanted}'.", rule="RF-1")
+            if wanted == "accepted" and r.valid_until and act.today > r.valid_until:
                 raise InvalidInput("referral-expired", f"The referral was valid until {r.valid_until}; ask the requester for a new one.",
                                    rule="RF-1", path="occurrencePeriod.end")
             if expected_version is not None and expected_version != r.version:
                 raise VersionConflict("version-conflict", f"Referral {r.id} is at version {r.version}, not {expected_version}.", path="version")
-            act.detail.update(transition=f"{r.status}->{status}")
+            act.detail.update(transition=f"{r.status}->{wanted}")
             act.rule = "RF-1"
-            r.status, r.updated_at = status, act.now
+            r.status, r.updated_at = wanted, act.now
             act.session.flush()
             return self._view(r)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gateway.domain.errors import NotFound
+from gateway.domain.errors import InvalidInput, NotFound
 from gateway.domain.identifiers import NIHDI_SYSTEM, SSIN_SYSTEM
 from gateway.domain.professions import PROFESSIONS
 from gateway.domain.referrals import PerformerSpec, ReferralSpec
@@ -218,22 +218,33 @@ class ServiceRequestHandler(ResourceHandler):
         return Written(service_request(call.gw.referrals.create(call.principal, spec, channel=CHANNEL)), True)
 
     def update(self, call: Call, id: str, resource: dict[str, Any], if_match: int | None) -> Written:
-        view = call.gw.referrals.get(call.principal, id, channel=CHANNEL)
+        """One act (as the SOAP face's ChangeReferralStatus): the domain reads
+        the referral, this check refuses any change but the status, and a
+        request for the status it already shows changes nothing."""
         incoming = _normalised(resource)
         wanted = mapping("referral").from_fhir(incoming, only=_READ)
         wanted["performers"] = [(p.nihii, p.cbe) for p in _performers(incoming, None)]
-        requester = view.party("requester")[0]
-        _check_requester(incoming, requester.nihii, requester.niss or "", code="immutable-element",
-                         message="The requester of a referral cannot change; send it back as you read it.")
-        stored = _fixed_items(view)
-        for name, element in FIXED.items():
-            if stored[name] != wanted[name]:
-                raise FhirError.simple(422, "business-rule", f"Only the status of a referral changes ({element} differs from the "
+
+        def only_the_status(view: ReferralView) -> None:
+            requester = view.party("requester")[0]
+            named = _named_requester(incoming)
+            if named is not None and (named.get("system"), named.get("value")) not in {
+                    (NIHDI_SYSTEM, requester.nihii), (SSIN_SYSTEM, requester.niss or "")}:
+                raise InvalidInput("immutable-element", "The requester of a referral cannot change; send it back as you read it.",
+                                   rule="RF-1", path="requester")
+            stored = _fixed_items(view)
+            for name, element in FIXED.items():
+                if stored[name] != wanted[name]:
+                    raise InvalidInput("immutable-element", f"Only the status of a referral changes ({element} differs from the "
                                        "stored referral); to ask for something else, revoke it and make a new referral.",
-                                       expression=element, error_code="immutable-element", rule="RF-1")
-        if incoming.get("status") == conceptmap(SR_STATUS).to_wire(view.status):
-            return _unchanged(service_request(view), if_match)
-        moved = call.gw.referrals.transition(call.principal, id, wanted["status"], expected_version=if_match, channel=CHANNEL)
+                                       rule="RF-1", path=element.split(".", 1)[1])
+
+        def target(view: ReferralView) -> str:
+            same = incoming.get("status") == conceptmap(SR_STATUS).to_wire(view.status)
+            return view.status if same else wanted["status"]
+
+        moved = call.gw.referrals.transition(call.principal, id, target, expected_version=if_match, check=only_the_status,
+                                             same_is_noop=True, channel=CHANNEL)
         return Written(service_request(moved), False)
 
     def search(self, call: Call, params: list[tuple[str, str]], count: int, cursor: str | None) -> SearchResult:
@@ -288,30 +299,39 @@ class TaskHandler(ResourceHandler):
         return self._move(call, resource, None, None)
 
     def update(self, call: Call, id: str, resource: dict[str, Any], if_match: int | None) -> Written:
-        return self._move(call, resource, self._referral(call, id), if_match)
+        if not id.startswith(TASK_PREFIX):
+            raise FhirError.simple(404, "not-found", f"No Task {id}: a referral's Task is task-<referral id>.",
+                                   error_code="unknown-task", expression="Task.id")
+        return self._move(call, resource, id[len(TASK_PREFIX):], if_match)
 
-    def _move(self, call: Call, resource: dict[str, Any], view: ReferralView | None, if_match: int | None) -> Written:
-        """Take the referral to the Task's status as the caller asks (the domain decides whether they may).
-        ``view`` is None for a create, whose focus names the referral; a create that moves it answers 201."""
-        creating = view is None
+    def _move(self, call: Call, resource: dict[str, Any], task_of: str | None, if_match: int | None) -> Written:
+        """Take the referral to the Task's status as the caller asks, in one act
+        (the domain decides whether they may). ``task_of`` is None for a create,
+        whose focus names the referral; a create that moves it answers 201."""
+        creating = task_of is None
         incoming = copy.deepcopy(resource)
         reference_identifier(incoming.get("owner"))
         values = mapping("referral_task").from_fhir(incoming, only={"status", "referral", "owner_nihii", "owner_cbe"})
         referral_id = _referral_id(values["referral"])
-        if view is None:
-            view = call.gw.referrals.get(call.principal, referral_id, channel=CHANNEL)
-        elif referral_id != view.id:
-            raise FhirError.simple(422, "business-rule", f"Task/{TASK_PREFIX}{view.id} is the task of ServiceRequest/{view.id}; "
+        if task_of is not None and referral_id != task_of:
+            raise FhirError.simple(422, "business-rule", f"Task/{TASK_PREFIX}{task_of} is the task of ServiceRequest/{task_of}; "
                                    "its focus cannot change.", expression="Task.focus", error_code="focus-mismatch", rule="RF-1")
         owner = values["owner_nihii"] or values["owner_cbe"]
-        if owner and owner not in {x for p in view.party("performer") for x in (p.nihii, p.cbe) if x}:
-            raise FhirError.simple(422, "business-rule", f"The owner {owner} is not a performer named on the referral; the owner is "
-                                   "the performer who takes it on.", expression="Task.owner", error_code="owner-not-a-performer",
-                                   rule="RF-1")
-        if incoming.get("status") == conceptmap(TASK_STATUS_MAP).to_wire(view.status):
-            return _unchanged(task(view), if_match)
-        moved = call.gw.referrals.transition(call.principal, view.id, values["status"], expected_version=if_match, channel=CHANNEL)
-        return Written(task(moved), creating)
+        before: dict[str, str] = {}
+
+        def owner_is_a_performer(view: ReferralView) -> None:
+            before["status"] = view.status
+            if owner and owner not in {x for p in view.party("performer") for x in (p.nihii, p.cbe) if x}:
+                raise InvalidInput("owner-not-a-performer", f"The owner {owner} is not a performer named on the referral; the owner "
+                                   "is the performer who takes it on.", rule="RF-1", path="owner")
+
+        def target(view: ReferralView) -> str:
+            same = incoming.get("status") == conceptmap(TASK_STATUS_MAP).to_wire(view.status)
+            return view.status if same else values["status"]
+
+        moved = call.gw.referrals.transition(call.principal, referral_id, target, expected_version=if_match,
+                                             check=owner_is_a_performer, same_is_noop=True, channel=CHANNEL)
+        return Written(task(moved), creating and moved.status != before.get("status"))
 
     def search(self, call: Call, params: list[tuple[str, str]], count: int, cursor: str | None) -> SearchResult:
         statuses = token_codes(params, "status", TASK_STATUS)
