@@ -249,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_database(purge)
     purge.set_defaults(func=cmd_purge)
     from gateway.conformance.cli import add_validate_parser; add_validate_parser(commands)  # noqa: E702 - care-gateway validate
+    from gateway.conformance.suites.cli import add_conformance_parser; add_conformance_parser(commands)  # noqa: E702 - care-gateway conformance
     return parser
 
 

@@ -762,4 +762,8 @@ class InclusionService:
             act.detail.update(returned=len(items))
             return InclusionPage(tuple(inclusion_view(ctx, i) for i in items), items[-1].id if more and items else None, elsewhere)
 
+        # Searching one patient's inclusions is consulting them (IC-F2): the
+        # same act, audited the same way, whichever face asks.
+        if query.patient_niss:
+            return ctx.runner.run(principal, "inclusion.consult", body, channel=channel, resource_type="patient")
         return ctx.runner.run(principal, "inclusion.search", body, channel=channel, resource_type="inclusion")

@@ -7,13 +7,10 @@ care teams and referrals, and the same audit trail but for the channel and
 one difference the FHIR face makes on its own, asserted as such:
 
 - a FHIR status change (a ServiceRequest or Task update) reads the referral
-  before moving it, so it leaves a ``referral.read`` record before its
-  ``referral.transition`` (and, when the caller may not see the referral,
-  the RF-4 denial is recorded as that read); ChangeReferralStatus is one act,
-  one record;
-- CT-4's inclusion read is a FHIR search (``inclusion.search`` of
-  inclusions) and a SOAP consult (``inclusion.consult`` of the patient), as
-  test_soap_parity.py shows for IntegratedCare.
+  and its check that nothing else changes inside the same single act as
+  ChangeReferralStatus: one act, one record on both faces;
+- CT-4's inclusion read is the same act on both faces (``inclusion.consult``
+  of the patient: a FHIR search by patient is consulting them, IC-F2).
 
 Both runs start from an empty database and the same instant; ids are
 generated, so both runs name teams and referrals by the scenario's labels
@@ -457,10 +454,8 @@ def test_CT_1_to_CT_5_RF_1_RF_4_the_same_scenario_through_fhir_and_soap_leaves_t
     for step, fhir_records, soap_records in zip(steps, fhir.audit, soap.audit):
         if step.moves_referral:  # FHIR's update of the status is the same single act as SOAP's ChangeReferralStatus
             assert [r["action"] for r in fhir_records] == [r["action"] for r in soap_records] == ["referral.transition"], step.name
-        if step.reads_inclusions:  # two acts of IntegratedCare: a search of inclusions, a consult of the patient
-            act = [(r["action"], r["resource_type"]) for r in fhir_records], [(r["action"], r["resource_type"]) for r in soap_records]
-            assert act == ([("inclusion.search", "inclusion")], [("inclusion.consult", "patient")])
-            fhir_records = [{**r, "action": "inclusion.consult", "resource_type": "patient"} for r in fhir_records]
+        if step.reads_inclusions:  # a FHIR search by patient is the same act as SOAP's GetPatientInclusions (IC-F2)
+            assert [(r["action"], r["resource_type"]) for r in fhir_records] == [("inclusion.consult", "patient")], step.name
         assert soap_records == fhir_records, step.name
         assert len(soap_records) == 1, step.name  # one act, one record
 

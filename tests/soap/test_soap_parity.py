@@ -353,9 +353,9 @@ def test_IC_F3_close_leaves_the_state_of_a_fhir_update_of_the_end_date_under_ano
 
 def test_IC_A1_IC_A2_IC_A3_IC_A4_reads_show_the_same_inclusions_and_refuse_with_the_same_rule(
         live, soap, personas, start):
-    """Reads differ in their act (FHIR searches, ``inclusion.search``; SOAP
-    consults, ``inclusion.consult``, which also says whether a principal
-    inclusion exists elsewhere, IC-A3), not in what they show or refuse."""
+    """Reads are the same act on both faces (``inclusion.consult``: a FHIR
+    search by patient is consulting them), show the same inclusions and
+    refuse with the same rule."""
     empty_database(live.gw)
     run(live, Soap(soap), scenario(personas)[:2], start)
     fhir = Fhir(live, personas)
