@@ -28,9 +28,10 @@ def create_app(gw: Gateway | None = None, settings: Settings | None = None) -> F
     from gateway.ehealth.platform import mount_platform
 
     mount_platform(app, gw)
-    from gateway.ehealth.sandbox.actions import router as sandbox_actions
+    if gw.settings.sandbox_actions:  # unauthenticated sandbox conveniences: never where data are real
+        from gateway.ehealth.sandbox.actions import router as sandbox_actions
 
-    app.include_router(sandbox_actions(gw))  # POST /sandbox/register/mutations
+        app.include_router(sandbox_actions(gw))  # POST /sandbox/register/mutations
 
     from gateway.fhir.api import router as fhir_router
     from gateway.fhir.resources import all_handlers

@@ -32,6 +32,10 @@ class Settings:
     # question as a signed SAML exchange to the simulated attribute authority;
     # an https:// URL asks a remote attribute authority.
     attribute_authority: str = "registries"
+    # The sandbox's unauthenticated conveniences (injecting a death or a NISS
+    # change, the JSON mutation feed). On for the embedded sandbox; turn them
+    # off (CARE_GATEWAY_SANDBOX_ACTIONS=off) wherever the data are not sandbox data.
+    sandbox_actions: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -44,6 +48,7 @@ class Settings:
             sandbox_seed=int(env.get("CARE_GATEWAY_SANDBOX_SEED", base.sandbox_seed)),
             log_level=env.get("CARE_GATEWAY_LOG_LEVEL", base.log_level),
             attribute_authority=env.get("CARE_GATEWAY_ATTRIBUTE_AUTHORITY", base.attribute_authority),
+            sandbox_actions=env.get("CARE_GATEWAY_SANDBOX_ACTIONS", "on").strip().lower() not in ("off", "0", "false", "no"),
         )
 
     def with_database(self, url: str | None) -> "Settings":

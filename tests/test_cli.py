@@ -80,3 +80,22 @@ def test_serve_answers_health_over_http(tmp_path):
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_sandbox_actions_can_be_switched_off(database, clock):
+    """Where data are not sandbox data, the unauthenticated sandbox actions
+    (inject a death, the JSON mutation feed) are not served at all."""
+    from fastapi.testclient import TestClient
+
+    from gateway.app import create_app
+    from gateway.config import Settings
+    from gateway.services import build_gateway
+
+    for enabled, expected in ((True, 200), (False, 404)):
+        gw = build_gateway(Settings(database_url=database.url, sandbox_actions=enabled), clock=clock, db=database)
+        client = TestClient(create_app(gw))
+        assert client.get("/ehealth/consultRN/v1/mutations").status_code == expected
+        injected = client.post("/sandbox/register/mutations", json={"kind": "death", "niss": "85073003328"})
+        assert (injected.status_code == 404) is (not enabled)
+    assert Settings.from_env({"CARE_GATEWAY_SANDBOX_ACTIONS": "off"}).sandbox_actions is False
+    assert Settings.from_env({}).sandbox_actions is True

@@ -196,6 +196,8 @@ def router(gw: "Gateway") -> APIRouter:
     )
     api = APIRouter()
     api.include_router(service.router())
+    if not gw.settings.sandbox_actions:
+        return api
 
     @api.get(PATH + "/mutations", tags=["sandbox"], summary="The register's mutation feed as JSON (sandbox only)")
     def feed(after: int = Query(0, ge=0), limit: int = Query(FEED_PAGE, ge=1, le=FEED_PAGE)) -> dict[str, Any]:
