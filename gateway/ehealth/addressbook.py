@@ -25,7 +25,7 @@ from gateway.domain.identifiers import compact
 from gateway.domain.ports import OrganisationKind, OrganisationRecord, ProfessionalRecord
 from gateway.domain.professions import PROFESSIONS
 from gateway.ehealth.sandbox.phonetic import fold
-from gateway.ehealth.soapkit import HostedService, caller, hok_security, new_id, refuse, soap_contract
+from gateway.ehealth.soapkit import caller, hosted_service, new_id, refuse, soap_contract
 from gateway.identity.principal import Role
 from gateway.identity.xmldsig import xml_datetime
 from gateway.soap.envelope import STATUS_DATA_NOT_FOUND, STATUS_SUCCESS, SoapFault
@@ -226,13 +226,7 @@ def router(gw: "Gateway") -> APIRouter:
         "SearchOrganizations": book.search_organisations,
         "GetOrganizationContactInfo": book.organisation_contact,
     }
-    service = HostedService(
-        SERVICE, PATH,
-        soap_contract("addressbook", "AddressBook-v1.wsdl"),
-        soap_contract("addressbook", "addressbook-protocol-v1.xsd"),
-        {_p(f"{name}Request"): (ACTION + name, handler) for name, handler in operations.items()},
-        hok_security(gw),
-    )
+    service = hosted_service(gw, SERVICE, PATH, soap_contract("addressbook", "AddressBook-v1.wsdl"), soap_contract("addressbook", "addressbook-protocol-v1.xsd"), _p, ACTION, operations)
     return service.router()
 
 

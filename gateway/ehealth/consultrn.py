@@ -30,7 +30,7 @@ from gateway.domain.identifiers import InvalidIdentifier, check_niss
 from gateway.domain.ports import PersonRecord, RegisterMutation
 from gateway.ehealth.hubservices import same_person
 from gateway.ehealth.sandbox.phonetic import fold, phonetic_key
-from gateway.ehealth.soapkit import HostedService, caller, hok_security, new_id, refuse, soap_contract
+from gateway.ehealth.soapkit import caller, hosted_service, new_id, refuse, soap_contract
 from gateway.identity.principal import Principal, Role
 from gateway.identity.xmldsig import xml_datetime
 from gateway.soap.envelope import STATUS_DATA_NOT_FOUND, STATUS_SUCCESS, SoapFault
@@ -187,13 +187,7 @@ def router(gw: "Gateway") -> APIRouter:
         "ConsultCurrentSSIN": rn.current_ssin,
         "GetMutations": rn.mutations,
     }
-    service = HostedService(
-        SERVICE, PATH,
-        soap_contract("consultrn", "consultRN-v1.wsdl"),
-        soap_contract("consultrn", "consultrn-protocol-v1.xsd"),
-        {_p(f"{name}Request"): (ACTION + name, handler) for name, handler in operations.items()},
-        hok_security(gw),
-    )
+    service = hosted_service(gw, SERVICE, PATH, soap_contract("consultrn", "consultRN-v1.wsdl"), soap_contract("consultrn", "consultrn-protocol-v1.xsd"), _p, ACTION, operations)
     api = APIRouter()
     api.include_router(service.router())
     if not gw.settings.sandbox_actions:

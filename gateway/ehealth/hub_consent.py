@@ -37,7 +37,7 @@ from gateway.ehealth.hubservices import (
     same_person,
 )
 from gateway.ehealth.sandbox.links import registry_key
-from gateway.ehealth.soapkit import HostedService, caller, date_of, hok_security, refuse, soap_contract
+from gateway.ehealth.soapkit import caller, date_of, hosted_service, refuse, soap_contract
 from gateway.identity.principal import Principal
 from gateway.soap.envelope import STATUS_CONFLICT, STATUS_DATA_NOT_FOUND, SoapFault
 from gateway.soap.service import SoapRequest
@@ -174,11 +174,5 @@ def router(gw: "Gateway") -> APIRouter:
         "GetPatientConsent": consent.get,
         "RevokePatientConsent": consent.revoke,
     }
-    service = HostedService(
-        SERVICE, PATH,
-        soap_contract("consent", "Consent-v1.wsdl"),
-        soap_contract("hubservices", "hubservices-protocol-v2.xsd"),
-        {p(f"{name}Request"): (ACTION + name, handler) for name, handler in operations.items()},
-        hok_security(gw),
-    )
+    service = hosted_service(gw, SERVICE, PATH, soap_contract("consent", "Consent-v1.wsdl"), soap_contract("hubservices", "hubservices-protocol-v2.xsd"), p, ACTION, operations)
     return service.router()

@@ -18,14 +18,14 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from lxml import etree
 
 from gateway.contracts import contract
 from gateway.soap.contract import XS_NS, ContractService, caller, inline_schemas
 from gateway.soap.envelope import STATUS_INVALID_INPUT, STATUS_NOT_AUTHORIZED, SoapFault
-from gateway.soap.service import Security
+from gateway.soap.service import Security, SoapRequest
 
 if TYPE_CHECKING:
     from gateway.services import Gateway
@@ -44,6 +44,26 @@ def hok_security(gw: "Gateway") -> Security:
     from gateway.identity.wssecurity import make_security
 
     return make_security(gw, "saml-hok")
+
+
+def hosted_service(
+    gw: "Gateway",
+    name: str,
+    path: str,
+    wsdl: Path,
+    xsd: Path,
+    payload_qname: Callable[[str], str],
+    action_prefix: str,
+    operations: dict[str, Callable[[SoapRequest], etree._Element]],
+) -> HostedService:
+    """A simulated eHealth service: each operation ``Op`` answers the payload
+    ``{Op}Request`` under SOAP action ``{action_prefix}{Op}``, behind a SAML
+    holder-of-key token."""
+    return HostedService(
+        name, path, wsdl, xsd,
+        {payload_qname(f"{op}Request"): (action_prefix + op, handler) for op, handler in operations.items()},
+        hok_security(gw),
+    )
 
 
 # ------------------------------------------------------------------ refusals
