@@ -9,9 +9,10 @@ cases lock the rows they depend on (``SELECT ... FOR UPDATE``).
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.sql import ClauseElement
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,6 +47,31 @@ class Database:
 
     def session(self) -> Session:
         return self._sessions()
+
+    def compile(self, statement: ClauseElement) -> str:
+        """A statement as literal SQL for this database (for :meth:`read_outside`)."""
+        return str(statement.compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True}))
+
+    def read_outside(self, statement: ClauseElement | str) -> list[tuple[Any, ...]]:
+        """Run a read on a plain DB-API connection, outside any transaction.
+
+        For look-ups made in the middle of a use case that already holds a
+        write transaction (the sandbox register, TherLink's stored links):
+        through a Session, SQLite would start a second ``BEGIN IMMEDIATE`` and
+        wait on that first transaction for the whole busy timeout; an
+        autocommit read takes no lock and sees what is committed.
+        """
+        sql = statement if isinstance(statement, str) else self.compile(statement)
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(sql)
+                return [tuple(row) for row in cursor.fetchall()]
+            finally:
+                cursor.close()
+        finally:
+            connection.close()
 
     def create_schema(self) -> None:
         """Create the tables directly (tests); deployments use ``care-gateway db upgrade``."""

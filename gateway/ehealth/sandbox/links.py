@@ -190,17 +190,7 @@ class StoredLinks:
                     _day(revoked_on), proof, comment)
 
     def _read(self, statement: ClauseElement) -> list[tuple[Any, ...]]:
-        sql = str(statement.compile(dialect=self.database.engine.dialect, compile_kwargs={"literal_binds": True}))
-        connection = self.database.engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(sql)
-                return [tuple(row) for row in cursor.fetchall()]
-            finally:
-                cursor.close()
-        finally:
-            connection.close()
+        return self.database.read_outside(statement)
 
     # ------------------------------------------------------------ writing
 

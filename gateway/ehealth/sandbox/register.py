@@ -173,24 +173,8 @@ class SandboxNationalRegister:
         return applied
 
     def _sql(self, statement: ClauseElement) -> str:
-        return str(statement.compile(dialect=self._database.engine.dialect, compile_kwargs={"literal_binds": True}))
+        return self._database.compile(statement)
 
     def _read(self, sql: str) -> list[tuple[Any, ...]]:
-        """Run a read on a plain DB-API connection, outside any transaction.
-
-        The register is consulted in the middle of use cases that already
-        hold a write transaction. Through a Session, SQLite would start a
-        second ``BEGIN IMMEDIATE`` and wait on that first transaction for the
-        whole busy timeout; an autocommit read takes no lock and sees what is
-        committed.
-        """
-        connection = self._database.engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(sql)
-                return [tuple(row) for row in cursor.fetchall()]
-            finally:
-                cursor.close()
-        finally:
-            connection.close()
+        """Committed rows, read outside the caller's transaction (see :meth:`Database.read_outside`)."""
+        return self._database.read_outside(sql)
