@@ -18,16 +18,15 @@ from typing import TYPE_CHECKING, Any, Callable
 from fastapi import APIRouter
 from lxml import etree
 
-from gateway.domain.errors import DomainError
 from gateway.domain.inclusions import UNSET, DeclareInclusion
 from gateway.domain.views import ConsentView, InclusionView, PersonView
-from gateway.identity.wssecurity import make_security
-from gateway.mapping.mapping import MappingError, mapping
-from gateway.soap.commons import gateway_contract, response
+from gateway.mapping.mapping import mapping
+from gateway.soap.commons import response
 from gateway.soap.contract import ContractService, caller
 from gateway.soap.envelope import q
-from gateway.soap.faults import RequestPaths, domain_fault, mapping_fault
-from gateway.soap.service import Handler, SoapRequest
+from gateway.soap.faults import RequestPaths
+from gateway.soap.operations import MAX_BYTES, hosted
+from gateway.soap.service import SoapRequest
 
 if TYPE_CHECKING:
     from gateway.services import Gateway
@@ -36,7 +35,6 @@ NS = "urn:be:care-gateway:integratedcare:v1"
 ACTION = "urn:be:care-gateway:integratedcare:v1:"
 PATH = "/IntegratedCare/v1"
 CHANNEL = "soap"
-MAX_BYTES = 256 * 1024  # a request is a few kB (the STS token included): no reason to read more
 
 
 def ic(name: str) -> str:
@@ -183,20 +181,6 @@ class IntegratedCare:
 # ------------------------------------------------------------------ the service
 
 
-def _guarded(handler: Handler, paths: RequestPaths) -> Handler:
-    """Domain and mapping refusals as Faults naming the request element at fault."""
-
-    def run(request: SoapRequest) -> etree._Element:
-        try:
-            return handler(request)
-        except DomainError as error:
-            raise domain_fault(error, paths) from None
-        except MappingError as error:
-            raise mapping_fault(error, paths) from None
-
-    return run
-
-
 def operations(service: IntegratedCare) -> dict[str, tuple[Callable[[SoapRequest], etree._Element], RequestPaths]]:
     """Operation name -> (handler, where its request's items are)."""
     inclusion, consent = mapping("inclusion"), mapping("consent")
@@ -213,20 +197,11 @@ def operations(service: IntegratedCare) -> dict[str, tuple[Callable[[SoapRequest
 
 
 def soap_service(gw: "Gateway") -> ContractService:
-    handlers = operations(IntegratedCare(gw))
-    return ContractService(
-        "IntegratedCare", PATH,
-        gateway_contract("integrated-care", "IntegratedCare-v1.wsdl"),
-        gateway_contract("integrated-care", "IntegratedCare-v1.xsd"),
-        {ic(f"{name}Request"): (ACTION + name, _guarded(handler, paths)) for name, (handler, paths) in handlers.items()},
-        make_security(gw, "saml-hok"),
-        max_bytes=MAX_BYTES,
-        envelope_paths=True,
-    )
+    return hosted(gw, "IntegratedCare", "integrated-care", NS, operations(IntegratedCare(gw)))
 
 
 def router(gw: "Gateway") -> APIRouter:
     return soap_service(gw).router()
 
 
-__all__ = ["ACTION", "NS", "PATH", "IntegratedCare", "router", "soap_service"]
+__all__ = ["ACTION", "MAX_BYTES", "NS", "PATH", "IntegratedCare", "router", "soap_service"]
