@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 import gateway
 from gateway.config import Settings
-from gateway.services import Gateway, build_gateway
+from gateway.wiring import Gateway, build_gateway
 
 
 def create_app(gw: Gateway | None = None, settings: Settings | None = None) -> FastAPI:
@@ -25,13 +25,10 @@ def create_app(gw: Gateway | None = None, settings: Settings | None = None) -> F
         ),
     )
     app.state.gateway = gw
-    from gateway.ehealth.platform import mount_platform
+    if gw.platform is not None:  # embedded default: this process also serves the simulated platform
+        from gateway.ehealth.platform import mount_platform
 
-    mount_platform(app, gw)
-    if gw.settings.sandbox_actions:  # unauthenticated sandbox conveniences: never where data are real
-        from gateway.ehealth.sandbox.actions import router as sandbox_actions
-
-        app.include_router(sandbox_actions(gw))  # POST /sandbox/register/mutations
+        mount_platform(app, gw.platform)  # /ehealth/..., and /sandbox/... when sandbox actions are on
 
     from gateway.fhir.api import router as fhir_router
     from gateway.fhir.resources import all_handlers

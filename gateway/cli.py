@@ -2,6 +2,7 @@
 
     care-gateway serve                 run the gateway (SQLite + sandbox data by default)
     care-gateway db upgrade            create or upgrade the database schema
+    care-gateway sandbox serve         run the simulated eHealth platform alone
     care-gateway sandbox personas      list the ready-made sandbox personas
     care-gateway sandbox mutate ...    inject a national-register mutation (death, NISS change)
     care-gateway register sync         apply the register's mutation feed to inclusions
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 import logging
 import sys
 from datetime import date
@@ -42,11 +44,27 @@ def _prepare_sqlite_dir(url: str) -> None:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
 
+def _platform_settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The simulated platform's settings: the embedded one's when the gateway
+    hosts it (same seed, its own database), else ``CARE_GATEWAY_SANDBOX_*``."""
+    from gateway.ehealth.platform import PlatformSettings
+
+    platform = PlatformSettings.from_env()
+    settings = Settings.from_env()
+    if "CARE_GATEWAY_SANDBOX_DATABASE_URL" not in __import__("os").environ:
+        platform = replace(platform, database_url=settings.sandbox_database_url)
+    if getattr(args, "sandbox_database", None):
+        platform = replace(platform, database_url=args.sandbox_database)
+    return platform
+
+
 def _gateway(args: argparse.Namespace, *, upgrade: bool = True):  # type: ignore[no-untyped-def]
     from gateway.schema import upgrade as upgrade_schema
-    from gateway.services import build_gateway
+    from gateway.wiring import build_gateway
 
     settings = _settings(args)
+    if getattr(args, "public_url", None):
+        settings = replace(settings, public_url=args.public_url.rstrip("/"))
     _prepare_sqlite_dir(settings.database_url)
     if upgrade:
         upgrade_schema(settings.database_url)
@@ -61,9 +79,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from gateway.app import create_app
 
+    if "CARE_GATEWAY_PUBLIC_URL" not in __import__("os").environ:
+        args.public_url = args.public_url or f"http://{args.host}:{args.port}"
     gw = _gateway(args)
-    log.info("serving on http://%s:%d (database %s, sandbox seed %d)", args.host, args.port, gw.db.engine.url.render_as_string(hide_password=True), gw.settings.sandbox_seed)
+    where = "the embedded simulated eHealth platform" if gw.platform is not None else f"the eHealth platform at {gw.settings.platform}"
+    log.info("serving on http://%s:%d (database %s), trusting %s", args.host, args.port,
+             gw.db.engine.url.render_as_string(hide_password=True), where)
     uvicorn.run(create_app(gw), host=args.host, port=args.port, log_level=args.log_level.lower())
+    return 0
+
+
+def cmd_sandbox_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.ehealth.platform import build_platform, create_platform_app
+
+    settings = _platform_settings(args)
+    settings = replace(settings, public_url=(args.public_url or f"http://{args.host}:{args.port}").rstrip("/"))
+    platform = build_platform(settings)
+    log.info("simulated eHealth platform on http://%s:%d%s (database %s, seed %d, issuer base %s)", args.host, args.port,
+             "/ehealth", platform.db.engine.url.render_as_string(hide_password=True), settings.seed, settings.public_url)
+    uvicorn.run(create_platform_app(platform), host=args.host, port=args.port, log_level=args.log_level.lower())
     return 0
 
 
@@ -93,12 +129,22 @@ def cmd_personas(args: argparse.Namespace) -> int:
 
 
 def cmd_credentials(args: argparse.Namespace) -> int:
-    from gateway.ehealth.pki import load_pki, persona_credential_files
+    from gateway.ehealth.pki import load_pki, organisation_credential_files, persona_credential_files
     from gateway.ehealth.sandbox.personas import personas
     from gateway.ehealth.sandbox.registries import generate_registries
 
     settings = _settings(args)
-    cast = personas(generate_registries(settings.sandbox_seed))
+    registries = generate_registries(settings.sandbox_seed)
+    if args.persona.startswith("org-") or args.persona.isdigit():
+        nihii = args.persona.removeprefix("org-")
+        if registries.organisation(nihii) is None:
+            print(f"error: no organisation with NIHII {nihii!r}; see: care-gateway sandbox personas", file=sys.stderr)
+            return 2
+        for path in organisation_credential_files(load_pki(settings.sandbox_seed), nihii, args.out, args.password):
+            print(path)
+        print(f"keystore password: {args.password}")
+        return 0
+    cast = personas(registries)
     if args.persona not in cast:
         print(f"error: no persona {args.persona!r}; see: care-gateway sandbox personas", file=sys.stderr)
         return 2
@@ -114,15 +160,18 @@ def cmd_credentials(args: argparse.Namespace) -> int:
 
 
 def cmd_mutate(args: argparse.Namespace) -> int:
-    gw = _gateway(args)
+    from gateway.ehealth.platform import build_platform
+
+    platform = build_platform(_platform_settings(args))
+    register = platform.register
     try:
         if args.kind == "death":
-            mutation = gw.register.inject_death(args.niss, args.date or gw.clock.today())
+            mutation = register.inject_death(args.niss, args.date or platform.clock.today())
         else:
             if not args.new_niss:
                 print("error: niss-change needs --new-niss", file=sys.stderr)
                 return 2
-            mutation = gw.register.inject_niss_change(args.niss, args.new_niss, args.date or gw.clock.today())
+            mutation = register.inject_niss_change(args.niss, args.new_niss, args.date or platform.clock.today())
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -192,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the gateway's HTTP server", description="Run the gateway. With no database given it uses SQLite in ./var with the sandbox data, upgrading the schema first.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--public-url", help="where clients reach this server (default http://HOST:PORT; $CARE_GATEWAY_PUBLIC_URL): "
+                       "the embedded simulated IdP issues tokens for it")
     _add_database(serve)
     serve.set_defaults(func=cmd_serve)
 
@@ -207,12 +258,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = commands.add_parser("sandbox", help="the simulated eHealth platform's sandbox data", description="Sandbox data of the simulated eHealth platform.")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
+    sserve = sandbox_commands.add_parser("serve", help="run the simulated eHealth platform alone", description="Run only the simulated eHealth platform (STS, IdP, attribute authority, TherLink, Consent, AddressBook, consultRN) under /ehealth, on its own database, for a gateway configured to trust it (CARE_GATEWAY_PLATFORM and the trust settings, see docs/going-live.md).")
+    sserve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sserve.add_argument("--port", type=int, default=8100, help="port to listen on (default 8100)")
+    sserve.add_argument("--public-url", help="where clients reach it (default http://HOST:PORT): its IdP's issuer is built on it")
+    sserve.add_argument("--sandbox-database", metavar="URL", help="its database (default $CARE_GATEWAY_SANDBOX_DATABASE_URL, else sqlite:///var/sandbox-platform.sqlite3)")
+    sserve.set_defaults(func=cmd_sandbox_serve)
     personas = sandbox_commands.add_parser("personas", help="list ready-made personas", description="List the ready-made personas: one per role of Integrated Care plus the edge cases, with their identifiers and what each may do.")
     personas.add_argument("--json", action="store_true", help="print JSON for machines")
     personas.add_argument("--seed", type=int, default=None, help="sandbox seed (default $CARE_GATEWAY_SANDBOX_SEED or 2026)")
     personas.set_defaults(func=cmd_personas)
-    creds = sandbox_commands.add_parser("credentials", help="write a persona's key, certificate and PKCS#12 keystore", description="Write a persona's private key and certificate (PEM), the sandbox CA certificate, and a PKCS#12 keystore, for signing STS requests and WS-Security messages.")
-    creds.add_argument("persona", help="persona key, e.g. gp (see: care-gateway sandbox personas)")
+    creds = sandbox_commands.add_parser("credentials", help="write a persona's or an organisation's key, certificate and PKCS#12 keystore", description="Write a persona's or an organisation's private key and certificate (PEM), the sandbox CA certificate, and a PKCS#12 keystore, for signing STS requests and WS-Security messages.")
+    creds.add_argument("persona", help="persona key, e.g. gp, or an organisation as org-NIHII, e.g. org-69018864000 (see: care-gateway sandbox personas)")
     creds.add_argument("--out", type=Path, required=True, help="folder to write to")
     creds.add_argument("--password", default="sandbox", help="PKCS#12 keystore password (default: sandbox)")
     creds.set_defaults(func=cmd_credentials)
@@ -221,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     mutate.add_argument("niss", help="the person's (current) NISS")
     mutate.add_argument("--new-niss", help="the new NISS, for niss-change")
     mutate.add_argument("--date", type=date.fromisoformat, help="date of death or of the change (default today)")
-    _add_database(mutate)
+    mutate.add_argument("--sandbox-database", metavar="URL", help="the simulated platform's database (default: the embedded one's, $CARE_GATEWAY_SANDBOX_DATABASE_URL)")
     mutate.set_defaults(func=cmd_mutate)
 
     register = commands.add_parser("register", help="national-register feed", description="Follow the national register's mutation feed.")

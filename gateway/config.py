@@ -27,15 +27,21 @@ class Settings:
     max_page_size: int = 100
     default_page_size: int = 20
     log_level: str = "INFO"
-    # Where the access policy asks its facts (links, memberships, affiliation):
-    # "registries" reads the sandbox registries directly; "in-process" sends each
-    # question as a signed SAML exchange to the simulated attribute authority;
-    # an https:// URL asks a remote attribute authority.
-    attribute_authority: str = "registries"
     # The sandbox's unauthenticated conveniences (injecting a death or a NISS
     # change, the JSON mutation feed). On for the embedded sandbox; turn them
     # off (CARE_GATEWAY_SANDBOX_ACTIONS=off) wherever the data are not sandbox data.
     sandbox_actions: bool = True
+    # Which eHealth platform the gateway talks to: "embedded" hosts the
+    # simulated platform in the same process (the two-command default) and
+    # reaches it through the same adapters and trust as a real one; otherwise
+    # the base URL of the platform's services (acceptance or production), whose
+    # trust anchors and endpoints come from the trust settings (gateway/trust.py).
+    platform: str = "embedded"
+    # Where vendors reach this gateway (and, embedded, the simulated platform
+    # under /ehealth): the simulated IdP's issuer is built on it.
+    public_url: str = "http://127.0.0.1:8000"
+    # The embedded simulated platform's own database (never the gateway's).
+    sandbox_database_url: str = field(default_factory=lambda: f"sqlite:///{Path('var') / 'sandbox-platform.sqlite3'}")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -47,12 +53,19 @@ class Settings:
             pseudonym_secret=env.get("CARE_GATEWAY_PSEUDONYM_SECRET", base.pseudonym_secret),
             sandbox_seed=int(env.get("CARE_GATEWAY_SANDBOX_SEED", base.sandbox_seed)),
             log_level=env.get("CARE_GATEWAY_LOG_LEVEL", base.log_level),
-            attribute_authority=env.get("CARE_GATEWAY_ATTRIBUTE_AUTHORITY", base.attribute_authority),
             sandbox_actions=env.get("CARE_GATEWAY_SANDBOX_ACTIONS", "on").strip().lower() not in ("off", "0", "false", "no"),
+            platform=env.get("CARE_GATEWAY_PLATFORM", base.platform).strip() or "embedded",
+            public_url=env.get("CARE_GATEWAY_PUBLIC_URL", base.public_url).rstrip("/"),
+            sandbox_database_url=env.get("CARE_GATEWAY_SANDBOX_DATABASE_URL", base.sandbox_database_url),
         )
 
     def with_database(self, url: str | None) -> "Settings":
         return self if not url else replace(self, database_url=url)
+
+    @property
+    def embedded_platform(self) -> bool:
+        """True when the gateway hosts the simulated platform itself."""
+        return self.platform == "embedded"
 
     @property
     def uses_sandbox_secret(self) -> bool:

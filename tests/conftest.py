@@ -1,6 +1,7 @@
 """Shared fixtures: a database per test (SQLite file, or the PostgreSQL
 database named by CARE_GATEWAY_TEST_DATABASE_URL, emptied between tests), a
-fixed clock, the sandbox registries and their personas, a wired gateway."""
+fixed clock, the sandbox registries and their personas, the simulated
+platform on a database of its own, a wired gateway."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from gateway.domain.model import Base
 from gateway.ehealth.sandbox.personas import Persona, personas as make_personas
 from gateway.ehealth.sandbox.registries import SandboxRegistries, generate_registries
 from gateway.schema import stamp_head
-from gateway.services import Gateway, build_gateway
+from gateway.ehealth.platform import Platform, PlatformSettings, build_platform
+from gateway.wiring import Gateway, build_gateway
 
 TEST_DATABASE_URL = os.environ.get("CARE_GATEWAY_TEST_DATABASE_URL")
 TODAY = date(2026, 6, 15)
@@ -75,9 +77,26 @@ def database(tmp_path, _shared_database: Database | None) -> Iterator[Database]:
     db.dispose()
 
 
+def make_platform(directory, clock, public_url: str = "http://testserver") -> Platform:  # type: ignore[no-untyped-def]
+    """The simulated platform on its own SQLite file: it is outside the
+    gateway, whatever database the gateway runs on."""
+    return build_platform(
+        PlatformSettings(database_url=f"sqlite:///{directory / 'platform.sqlite3'}", public_url=public_url),
+        clock=clock,
+    )
+
+
 @pytest.fixture
-def gw(database: Database, clock: FixedClock) -> Gateway:
-    return build_gateway(Settings(database_url=database.url), clock=clock, db=database)
+def platform(tmp_path, clock: FixedClock) -> Iterator[Platform]:
+    sim = make_platform(tmp_path, clock)
+    yield sim
+    sim.db.dispose()
+
+
+@pytest.fixture
+def gw(database: Database, clock: FixedClock, platform: Platform) -> Gateway:
+    return build_gateway(Settings(database_url=database.url, public_url=platform.settings.public_url),
+                         clock=clock, db=database, platform=platform)
 
 
 def declaration(patient: Persona | str, psi: str, **overrides: object) -> DeclareInclusion:
@@ -106,8 +125,21 @@ def pytest_report_header(config) -> str:  # type: ignore[no-untyped-def]
 class LiveGateway:
     """A gateway served over real HTTP (uvicorn in a thread) on 127.0.0.1."""
 
-    def __init__(self, gw: Gateway, clock: FixedClock) -> None:
+    @classmethod
+    def start(cls, db: Database, clock: FixedClock, platform_dir) -> "LiveGateway":  # type: ignore[no-untyped-def]
+        """The embedded default over HTTP: the gateway and the simulated
+        platform it hosts, whose IdP issues tokens for this port."""
         import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        base_url = f"http://127.0.0.1:{port}"
+        platform = make_platform(platform_dir, clock, base_url)
+        gw = build_gateway(Settings(database_url=db.url, public_url=base_url), clock=clock, db=db, platform=platform)
+        return cls(gw, clock, port)
+
+    def __init__(self, gw: Gateway, clock: FixedClock, port: int) -> None:
         import threading
 
         import uvicorn
@@ -115,10 +147,9 @@ class LiveGateway:
         from gateway.app import create_app
 
         self.gw = gw
+        self.platform = gw.platform
         self.clock = clock
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = port
         self.base_url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(create_app(gw), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
         self.server = uvicorn.Server(config)
@@ -152,9 +183,9 @@ def live(tmp_path_factory, _shared_database: Database | None) -> Iterator[LiveGa
         db.create_schema()
         stamp_head(db.url)
     clock = FixedClock(datetime.now(timezone.utc).replace(microsecond=0))
-    gw = build_gateway(Settings(database_url=db.url), clock=clock, db=db)
-    server = LiveGateway(gw, clock)
+    server = LiveGateway.start(db, clock, tmp_path_factory.mktemp("live-platform"))
     yield server
     server.stop()
+    server.gw.platform.db.dispose()
     if _shared_database is None:
         db.dispose()

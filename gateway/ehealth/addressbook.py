@@ -32,7 +32,7 @@ from gateway.soap.envelope import STATUS_DATA_NOT_FOUND, STATUS_SUCCESS, SoapFau
 from gateway.soap.service import SoapRequest
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.ehealth.platform import Platform
 
 PATH = "/AddressBook/v1"
 PROTOCOL_NS = "urn:be:fgov:ehealth:addressbook:protocol:v1"
@@ -75,8 +75,8 @@ def quality_of(value: str) -> str | None:
 class AddressBook:
     """The operations, over one gateway."""
 
-    def __init__(self, gw: "Gateway") -> None:
-        self.gw = gw
+    def __init__(self, platform: "Platform") -> None:
+        self.platform = platform
 
     def search_professionals(self, request: SoapRequest) -> etree._Element:
         principal, payload = caller(request), request.payload
@@ -93,7 +93,7 @@ class AddressBook:
         if quality and wanted_quality is None:
             raise SoapFault("unknown-quality", f"Unknown quality {quality!r}: use an STS quality (doctor, nurse, ...) "
                             "or a CD-HCPARTY code (persphysician, persnurse, ...).", path="/SearchProfessionalsRequest/Quality")
-        found = [r for r in self.gw.registries.professionals
+        found = [r for r in self.platform.registries.professionals
                  if (not ssin or r.niss == compact(ssin)) and (not nihii or r.nihii == compact(nihii))
                  and (not last or fold(r.last_name).startswith(fold(last)))
                  and (not first or fold(r.first_name).startswith(fold(first)))
@@ -114,10 +114,10 @@ class AddressBook:
             raise refuse("ssin-search-not-allowed", "Looking professionals up by SSIN is for callers acting as a "
                          "professional or an organisation.", path="/GetProfessionalContactInfoRequest/SSIN")
         if nihii:
-            record = self.gw.registries.professional(nihii)
-            records = list(self.gw.registries.professionals_of(record.niss)) if record else []
+            record = self.platform.registries.professional(nihii)
+            records = list(self.platform.registries.professionals_of(record.niss)) if record else []
         else:
-            records = list(self.gw.registries.professionals_of(ssin or ""))
+            records = list(self.platform.registries.professionals_of(ssin or ""))
         result = self._answer(payload, "GetProfessionalContactInfoResponse", bool(records))
         if records:
             self._professional(result, "IndividualContactInformation", records, sees_ssin)
@@ -134,7 +134,7 @@ class AddressBook:
             raise SoapFault("unknown-type", f"Unknown organisation type {kind!r}: use one of "
                             f"{', '.join(sorted(ORGANISATION_TYPES.values()))}.", path="/SearchOrganizationsRequest/Type")
         words = fold(name or "")
-        found = [o for o in self.gw.registries.organisations
+        found = [o for o in self.platform.registries.organisations
                  if (not name or words in fold(o.name)) and (not nihii or o.nihii == compact(nihii))
                  and (not cbe or o.cbe == compact(cbe)) and (not ehp or ehp_number(o) == compact(ehp))
                  and (not kind or ORGANISATION_TYPES[o.kind] == kind)]
@@ -148,7 +148,7 @@ class AddressBook:
         caller(request)
         payload = request.payload
         nihii, cbe, ehp = (payload.findtext(_c(n)) for n in ("NIHII", "CBE", "EHP"))
-        registries = self.gw.registries
+        registries = self.platform.registries
         if nihii:
             organisation = registries.organisation(nihii)
         elif cbe:
@@ -164,7 +164,7 @@ class AddressBook:
 
     def _answer(self, payload: etree._Element, name: str, found: bool) -> etree._Element:
         root = etree.Element(_p(name), nsmap={"protocol": PROTOCOL_NS, "core": CORE_NS},
-                             Id=new_id(), IssueInstant=xml_datetime(self.gw.clock.now()))
+                             Id=new_id(), IssueInstant=xml_datetime(self.platform.clock.now()))
         if payload.get("Id"):
             root.set("InResponseTo", payload.get("Id", ""))
         status = etree.SubElement(root, _c("Status"))
@@ -198,8 +198,8 @@ class AddressBook:
             etree.SubElement(profession, _c("FriendlyName")).text = known.label if known else record.quality
             if record.visa_valid_until is not None:
                 etree.SubElement(profession, _c("VisaValidUntil")).text = record.visa_valid_until.isoformat()
-        for membership in self.gw.registries.memberships_of(records[0].niss):
-            organisation = self.gw.registries.organisation(membership.organisation_nihii)
+        for membership in self.platform.registries.memberships_of(records[0].niss):
+            organisation = self.platform.registries.organisation(membership.organisation_nihii)
             if organisation is None:
                 continue
             reference = etree.SubElement(element, _c("Organization"))
@@ -218,15 +218,15 @@ class AddressBook:
             etree.SubElement(element, _c("InsurerCode")).text = organisation.insurer_code
 
 
-def router(gw: "Gateway") -> APIRouter:
-    book = AddressBook(gw)
+def router(platform: "Platform") -> APIRouter:
+    book = AddressBook(platform)
     operations: dict[str, Callable[[SoapRequest], etree._Element]] = {
         "SearchProfessionals": book.search_professionals,
         "GetProfessionalContactInfo": book.professional_contact,
         "SearchOrganizations": book.search_organisations,
         "GetOrganizationContactInfo": book.organisation_contact,
     }
-    service = hosted_service(gw, SERVICE, PATH, soap_contract("addressbook", "AddressBook-v1.wsdl"), soap_contract("addressbook", "addressbook-protocol-v1.xsd"), _p, ACTION, operations)
+    service = hosted_service(platform, SERVICE, PATH, soap_contract("addressbook", "AddressBook-v1.wsdl"), soap_contract("addressbook", "addressbook-protocol-v1.xsd"), _p, ACTION, operations)
     return service.router()
 
 

@@ -13,7 +13,7 @@ status that says why (``Requester`` / ``InvalidAttrNameOrValue``, ...), as
 the SAML protocol wants; only a malformed SOAP message gets a SOAP Fault.
 
 The facts come from the sandbox registries with TherLink's changes, never
-from ``gw.ctx.facts`` (which may itself be a client of this authority).
+from ``platform.facts`` (which may itself be a client of this authority).
 
 Over HTTP the call needs a SAML holder-of-key token, and a person may ask
 only about themselves or about a pharmacy they work in; an organisation
@@ -67,7 +67,7 @@ from gateway.identity.xmldsig import DS_NS, EXC_C14N, RSA_SHA256, SHA256, xml_da
 from gateway.soap.service import SoapRequest
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.ehealth.platform import Platform
 
 PATH = "/IAM/AttributeAuthority/v1"
 ASSERTION_LIFETIME = timedelta(minutes=5)  # facts are asked again at each call (IC-A1)
@@ -104,27 +104,26 @@ class Query:
 # ------------------------------------------------------------------ in process
 
 
-def authority_facts(gw: "Gateway") -> CareFacts:
+def authority_facts(platform: "Platform") -> CareFacts:
     """The facts the authority answers from: registries, register, TherLink."""
-    links = StoredLinks(gw.registries, gw.db, gw.ctx.pseudonyms, gw.register)
-    return SandboxCareFacts(gw.registries, register=gw.register, links=links)
+    return platform.facts
 
 
-def answer_query(gw: "Gateway", query: etree._Element, facts: CareFacts | None = None) -> etree._Element:
+def answer_query(platform: "Platform", query: etree._Element, facts: CareFacts | None = None) -> etree._Element:
     """The signed ``samlp:Response`` to a ``samlp:AttributeQuery`` element."""
-    facts = facts or authority_facts(gw)
+    facts = facts or authority_facts(platform)
     query_id = query.get("ID") or None
     try:
-        read = read_query(gw, query)
-        attributes = answer(gw, facts, read)
-        response = _response(gw, query_id, STATUS_SUCCESS, None, None)
-        response.append(_assertion(gw, read, attributes))
+        read = read_query(platform, query)
+        attributes = answer(platform, facts, read)
+        response = _response(platform, query_id, STATUS_SUCCESS, None, None)
+        response.append(_assertion(platform, read, attributes))
     except QueryRefused as refused:
-        response = _response(gw, query_id, refused.top, refused.second, refused.message)
-    return sign_response(gw, response)
+        response = _response(platform, query_id, refused.top, refused.second, refused.message)
+    return sign_response(platform, response)
 
 
-def read_query(gw: "Gateway", query: etree._Element) -> Query:
+def read_query(platform: "Platform", query: etree._Element) -> Query:
     if query.tag != _p("AttributeQuery"):
         raise QueryRefused(f"Expected a samlp:AttributeQuery, not {etree.QName(query).localname}.")
     if query.get("Version") != SAML_VERSION:
@@ -135,7 +134,7 @@ def read_query(gw: "Gateway", query: etree._Element) -> Query:
     if len(names) != 1 or not (names[0].text or "").strip():
         raise QueryRefused("The query must name one subject (saml:Subject/saml:NameID).", STATUS_UNKNOWN_PRINCIPAL)
     subject_format = names[0].get("Format") or SUBJECT_PERSON
-    subject = _subject(gw, subject_format, names[0].text or "")
+    subject = _subject(platform, subject_format, names[0].text or "")
     asked: dict[str, list[str]] = {}
     for attribute in query.findall(_a("Attribute")):
         name = attribute.get("Name") or ""
@@ -150,7 +149,7 @@ def read_query(gw: "Gateway", query: etree._Element) -> Query:
                                f"its subject is {definition.subject}.", STATUS_INVALID_ATTR)
         values = [(v.text or "").strip() for v in attribute.findall(_a("AttributeValue"))]
         asked.setdefault(name, []).extend(values)
-    day = _day(gw, asked.pop(ATTR_ON, None))
+    day = _day(platform, asked.pop(ATTR_ON, None))
     for name, values in asked.items():
         if ATTRIBUTES[name].takes_values and not values:
             raise QueryRefused(f"{name} is asked with {ATTRIBUTES[name].asked_with}.", STATUS_INVALID_ATTR)
@@ -163,7 +162,7 @@ def read_query(gw: "Gateway", query: etree._Element) -> Query:
     return Query(query.get("ID") or "", subject_format, subject, day, asked)
 
 
-def answer(gw: "Gateway", facts: CareFacts, query: Query) -> list[tuple[str, list[str]]]:
+def answer(platform: "Platform", facts: CareFacts, query: Query) -> list[tuple[str, list[str]]]:
     """Each asked attribute with the values that are true for the subject."""
     result: list[tuple[str, list[str]]] = []
     for name, values in query.asked.items():
@@ -184,14 +183,14 @@ def answer(gw: "Gateway", facts: CareFacts, query: Query) -> list[tuple[str, lis
     return result
 
 
-def _subject(gw: "Gateway", subject_format: str, value: str) -> str:
+def _subject(platform: "Platform", subject_format: str, value: str) -> str:
     if subject_format == SUBJECT_PERSON:
         try:
             return check_niss(value).value
         except InvalidIdentifier as exc:
             raise QueryRefused(f"The subject is not a valid NISS: {exc.message}", STATUS_UNKNOWN_PRINCIPAL) from None
     if subject_format == SUBJECT_PHARMACY:
-        organisation = gw.registries.organisation(value)
+        organisation = platform.registries.organisation(value)
         if organisation is None or organisation.kind is not OrganisationKind.PHARMACY:
             raise QueryRefused(f"{compact(value)} is not a public pharmacy known in CoBrHa.", STATUS_UNKNOWN_PRINCIPAL)
         return organisation.nihii
@@ -206,9 +205,9 @@ def _patient(value: str) -> str:
         raise QueryRefused(f"{value!r} is not a valid NISS: {exc.message}", STATUS_INVALID_ATTR) from None
 
 
-def _day(gw: "Gateway", values: list[str] | None) -> date:
+def _day(platform: "Platform", values: list[str] | None) -> date:
     if values is None:
-        return gw.clock.today()
+        return platform.clock.today()
     if len(values) != 1:
         raise QueryRefused(f"{ATTR_ON} takes one date.", STATUS_INVALID_ATTR)
     try:
@@ -217,9 +216,9 @@ def _day(gw: "Gateway", values: list[str] | None) -> date:
         raise QueryRefused(f"{ATTR_ON} must be a date YYYY-MM-DD, not {values[0]!r}.", STATUS_INVALID_ATTR) from None
 
 
-def _response(gw: "Gateway", in_response_to: str | None, top: str, second: str | None, message: str | None) -> etree._Element:
+def _response(platform: "Platform", in_response_to: str | None, top: str, second: str | None, message: str | None) -> etree._Element:
     response = etree.Element(_p("Response"), nsmap=NSMAP, ID=new_id(), Version=SAML_VERSION,
-                             IssueInstant=xml_datetime(gw.clock.now()))
+                             IssueInstant=xml_datetime(platform.clock.now()))
     if in_response_to and _is_ncname(in_response_to):
         response.set("InResponseTo", in_response_to)
     etree.SubElement(response, _a("Issuer")).text = AA_ISSUER
@@ -233,8 +232,8 @@ def _response(gw: "Gateway", in_response_to: str | None, top: str, second: str |
     return response
 
 
-def _assertion(gw: "Gateway", query: Query, attributes: Sequence[tuple[str, list[str]]]) -> etree._Element:
-    now = gw.clock.now()
+def _assertion(platform: "Platform", query: Query, attributes: Sequence[tuple[str, list[str]]]) -> etree._Element:
+    now = platform.clock.now()
     assertion = etree.Element(_a("Assertion"), ID=new_id(), Version=SAML_VERSION, IssueInstant=xml_datetime(now))
     etree.SubElement(assertion, _a("Issuer")).text = AA_ISSUER
     subject = etree.SubElement(assertion, _a("Subject"))
@@ -251,9 +250,9 @@ def _assertion(gw: "Gateway", query: Query, attributes: Sequence[tuple[str, list
     return assertion
 
 
-def sign_response(gw: "Gateway", response: etree._Element) -> etree._Element:
+def sign_response(platform: "Platform", response: etree._Element) -> etree._Element:
     """Enveloped signature over the Response (its ``ID``), in place of the placeholder after the Issuer."""
-    credential = gw.pki.platform("attribute-authority")
+    credential = platform.pki.platform("attribute-authority")
     signer = XMLSigner(method=SignatureConstructionMethod.enveloped, signature_algorithm=RSA_SHA256,
                        digest_algorithm=SHA256, c14n_algorithm=EXC_C14N)
     signer.namespaces = {"ds": DS_NS}
@@ -268,7 +267,7 @@ def _is_ncname(value: str) -> bool:
 # ------------------------------------------------------------------ over HTTP
 
 
-def may_ask(gw: "Gateway", principal: Principal, query: etree._Element) -> bool:
+def may_ask(platform: "Platform", principal: Principal, query: etree._Element) -> bool:
     """A person asks about themselves, or about a pharmacy where they are a
     pharmacist; an organisation acting as itself (or the gateway) asks about anyone."""
     if principal.role in (Role.ORGANISATION, Role.SYSTEM):
@@ -278,26 +277,26 @@ def may_ask(gw: "Gateway", principal: Principal, query: etree._Element) -> bool:
         return True  # answered with a Requester status, which reveals nothing
     subject_format, value = names[0].get("Format") or SUBJECT_PERSON, compact(names[0].text or "")
     if subject_format == SUBJECT_PHARMACY:
-        return any(m.organisation_nihii == value and m.role == "pharmacist" for m in gw.registries.memberships_of(principal.niss))
-    person = gw.register.person(value)
-    me = gw.register.person(principal.niss)
+        return any(m.organisation_nihii == value and m.role == "pharmacist" for m in platform.registries.memberships_of(principal.niss))
+    person = platform.register.person(value)
+    me = platform.register.person(principal.niss)
     return value == principal.niss or (person is not None and me is not None and person.niss == me.niss)
 
 
-def router(gw: "Gateway") -> APIRouter:
+def router(platform: "Platform") -> APIRouter:
     def attribute_query(request: SoapRequest) -> etree._Element:
         principal = caller(request)
-        if not may_ask(gw, principal, request.payload):
+        if not may_ask(platform, principal, request.payload):
             raise refuse("aa-subject-not-allowed",
                          "You may ask the attribute authority about yourself or about the pharmacy you work in only.")
-        return answer_query(gw, request.payload)
+        return answer_query(platform, request.payload)
 
     service = HostedService(
         "AttributeAuthority", PATH,
         soap_contract("attribute-authority", "AttributeAuthority-v1.wsdl"),
         soap_contract("attribute-authority", "saml-schema-protocol-2.0-subset.xsd"),
         {_p("AttributeQuery"): (SOAP_ACTION, attribute_query)},
-        hok_security(gw),
+        hok_security(platform),
     )
     return service.router()
 

@@ -37,7 +37,7 @@ from gateway.soap.envelope import STATUS_DATA_NOT_FOUND, STATUS_SUCCESS, SoapFau
 from gateway.soap.service import SoapRequest
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.ehealth.platform import Platform
 
 PATH = "/consultRN/v1"
 PROTOCOL_NS = "urn:be:fgov:ehealth:consultrn:protocol:v1"
@@ -65,14 +65,14 @@ def mutation_json(mutation: RegisterMutation) -> dict[str, Any]:
 class ConsultRN:
     """The operations, over one gateway."""
 
-    def __init__(self, gw: "Gateway") -> None:
-        self.gw = gw
+    def __init__(self, platform: "Platform") -> None:
+        self.platform = platform
 
     def search_by_ssin(self, request: SoapRequest) -> etree._Element:
         principal, payload = caller(request), request.payload
         number = self._ssin(payload.findtext(_c("SSIN")), "/SearchBySSINRequest/SSIN")
         self._only_self(principal, number)
-        person = self.gw.register.person(number)
+        person = self.platform.register.person(number)
         result = self._answer(payload, "SearchBySSINResponse", person is not None)
         if person is not None:
             self._person(result, person)
@@ -91,8 +91,8 @@ class ConsultRN:
         gender = payload.findtext(_c("Gender"))
         key, first_key = phonetic_key(last), phonetic_key(first) if first else None
         found: dict[str, PersonRecord] = {}
-        for record in self.gw.registries.people:
-            person = self.gw.register.person(record.niss) or record
+        for record in self.platform.registries.people:
+            person = self.platform.register.person(record.niss) or record
             if phonetic_key(person.last_name) != key or (first_key and phonetic_key(person.first_name) != first_key):
                 continue
             if year and (person.birth_date is None or abs(person.birth_date.year - int(year)) > tolerance):
@@ -114,7 +114,7 @@ class ConsultRN:
         principal, payload = caller(request), request.payload
         number = self._ssin(payload.findtext(_c("SSIN")), "/ConsultCurrentSSINRequest/SSIN")
         self._only_self(principal, number)
-        person = self.gw.register.person(number)
+        person = self.platform.register.person(number)
         result = self._answer(payload, "ConsultCurrentSSINResponse", person is not None)
         etree.SubElement(result, _c("SSIN")).text = number
         if person is not None:
@@ -129,7 +129,7 @@ class ConsultRN:
             raise refuse("feed-not-allowed", "The register's mutation feed is for care organisations and professionals.")
         after = int(payload.findtext(_c("After")) or 0)
         limit = int(payload.findtext(_c("MaxElements")) or FEED_PAGE)
-        events = self.gw.register.mutations_after(after, limit)
+        events = self.platform.register.mutations_after(after, limit)
         result = self._answer(payload, "GetMutationsResponse", True)
         for event in events:
             element = etree.SubElement(result, _c("Mutation"))
@@ -151,12 +151,12 @@ class ConsultRN:
             raise SoapFault("invalid-niss", f"{where} is not a valid NISS: {exc.message}", path=where) from None
 
     def _only_self(self, principal: Principal, number: str) -> None:
-        if principal.role in CITIZEN_ROLES and not same_person(self.gw, principal.niss, number):
+        if principal.role in CITIZEN_ROLES and not same_person(self.platform, principal.niss, number):
             raise refuse("not-own-record", "A citizen may look up only their own record in the national register.")
 
     def _answer(self, payload: etree._Element, name: str, found: bool) -> etree._Element:
         root = etree.Element(_p(name), nsmap={"protocol": PROTOCOL_NS, "core": CORE_NS},
-                             Id=new_id(), IssueInstant=xml_datetime(self.gw.clock.now()))
+                             Id=new_id(), IssueInstant=xml_datetime(self.platform.clock.now()))
         if payload.get("Id"):
             root.set("InResponseTo", payload.get("Id", ""))
         status = etree.SubElement(root, _c("Status"))
@@ -179,25 +179,25 @@ class ConsultRN:
             etree.SubElement(element, _c("DeathDate")).text = person.death_date.isoformat()
 
 
-def router(gw: "Gateway") -> APIRouter:
-    rn = ConsultRN(gw)
+def router(platform: "Platform") -> APIRouter:
+    rn = ConsultRN(platform)
     operations: dict[str, Callable[[SoapRequest], etree._Element]] = {
         "SearchBySSIN": rn.search_by_ssin,
         "SearchPhonetically": rn.search_phonetically,
         "ConsultCurrentSSIN": rn.current_ssin,
         "GetMutations": rn.mutations,
     }
-    service = hosted_service(gw, SERVICE, PATH, soap_contract("consultrn", "consultRN-v1.wsdl"), soap_contract("consultrn", "consultrn-protocol-v1.xsd"), _p, ACTION, operations)
+    service = hosted_service(platform, SERVICE, PATH, soap_contract("consultrn", "consultRN-v1.wsdl"), soap_contract("consultrn", "consultrn-protocol-v1.xsd"), _p, ACTION, operations)
     api = APIRouter()
     api.include_router(service.router())
-    if not gw.settings.sandbox_actions:
+    if not platform.settings.sandbox_actions:
         return api
 
     @api.get(PATH + "/mutations", tags=["sandbox"], summary="The register's mutation feed as JSON (sandbox only)")
     def feed(after: int = Query(0, ge=0), limit: int = Query(FEED_PAGE, ge=1, le=FEED_PAGE)) -> dict[str, Any]:
         """Deaths and NISS changes with a sequence number above ``after``, oldest
         first; read again from ``last_seq``. No token needed: sandbox data only."""
-        events = gw.register.mutations_after(after, limit)
+        events = platform.register.mutations_after(after, limit)
         return {"mutations": [mutation_json(e) for e in events], "last_seq": events[-1].seq if events else after}
 
     return api

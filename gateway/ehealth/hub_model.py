@@ -15,7 +15,8 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.domain.model import NIHII, PSEUDONYM, Base
+from gateway.domain.model import NIHII, PSEUDONYM
+from gateway.ehealth.store import PlatformBase as Base
 
 
 class TherapeuticLinkRow(Base):

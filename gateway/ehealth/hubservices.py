@@ -25,7 +25,7 @@ from gateway.identity.principal import Principal, Role
 from gateway.soap.envelope import STATUS_DATA_NOT_FOUND, STATUS_INVALID_INPUT, SoapFault
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.ehealth.platform import Platform
 
 CORE_NS = "http://www.ehealth.fgov.be/hubservices/core/v2"
 PROTOCOL_NS = "http://www.ehealth.fgov.be/hubservices/protocol/v2"
@@ -59,7 +59,7 @@ class Party:
 # ------------------------------------------------------------------ reading
 
 
-def read_patient(gw: "Gateway", element: etree._Element | None, where: str) -> PersonRecord:
+def read_patient(platform: "Platform", element: etree._Element | None, where: str) -> PersonRecord:
     """The patient named by a PatientIdType (``id S="INSS"`` or ``S="ID-PATIENT"``), from the register."""
     if element is None:
         raise SoapFault("missing-element", f"{where} is required.", path=where)
@@ -69,14 +69,14 @@ def read_patient(gw: "Gateway", element: etree._Element | None, where: str) -> P
         niss = check_niss(value).value
     except InvalidIdentifier as exc:
         raise SoapFault("invalid-niss", f"{where}/id is not a valid NISS: {exc.message}", path=f"{where}/id") from None
-    person = gw.register.person(niss)
+    person = platform.register.person(niss)
     if person is None:
         raise SoapFault("patient-unknown", f"No person with NISS {niss} in the national register.",
                         status=STATUS_DATA_NOT_FOUND, path=f"{where}/id")
     return person
 
 
-def read_party(gw: "Gateway", element: etree._Element | None, where: str) -> Party:
+def read_party(platform: "Platform", element: etree._Element | None, where: str) -> Party:
     """A care party (HCPartyIdType) checked against CoBrHa: the NIHII names a
     professional of that kind (and the NISS, if given, is theirs) or a public pharmacy."""
     if element is None:
@@ -88,7 +88,7 @@ def read_party(gw: "Gateway", element: etree._Element | None, where: str) -> Par
         raise SoapFault("missing-element", f"{where}/id[@S='ID-HCPARTY'] (the NIHII) is required.",
                         path=f"{where}/id")
     if code == PHARMACY_HCPARTY:
-        organisation = gw.registries.organisation(nihii)
+        organisation = platform.registries.organisation(nihii)
         if organisation is None or organisation.kind is not OrganisationKind.PHARMACY:
             raise SoapFault("hcparty-unknown", f"NIHII {nihii} is not a public pharmacy known in CoBrHa.",
                             status=STATUS_DATA_NOT_FOUND, path=f"{where}/id")
@@ -97,7 +97,7 @@ def read_party(gw: "Gateway", element: etree._Element | None, where: str) -> Par
         raise SoapFault("hcparty-kind-unsupported",
                         f"{where}/cd: {code or 'nothing'} is not a care party this service links; use a professional "
                         f"(persphysician, persnurse, ...) or {PHARMACY_HCPARTY}.", path=f"{where}/cd")
-    record = gw.registries.professional(nihii)
+    record = platform.registries.professional(nihii)
     if record is None:
         raise SoapFault("hcparty-unknown", f"NIHII {nihii} is not a care professional known in CoBrHa.",
                         status=STATUS_DATA_NOT_FOUND, path=f"{where}/id")
@@ -105,7 +105,7 @@ def read_party(gw: "Gateway", element: etree._Element | None, where: str) -> Par
         raise SoapFault("hcparty-mismatch", f"NIHII {nihii} belongs to a {PROFESSIONS[record.quality].label}, "
                         f"not a {code}.", path=f"{where}/cd")
     ssin = ids.get("INSS")
-    if ssin and not same_person(gw, ssin, record.niss):
+    if ssin and not same_person(platform, ssin, record.niss):
         raise SoapFault("hcparty-mismatch", f"NIHII {nihii} does not belong to the person with NISS {ssin}.",
                         path=f"{where}/id")
     return Party(PROFESSIONAL, record.nihii, record.niss, code, record.first_name, record.last_name)
@@ -127,34 +127,34 @@ def code_of(element: etree._Element | None, scheme: str, allowed: dict[str, str]
     return value
 
 
-def same_person(gw: "Gateway", a: str, b: str) -> bool:
+def same_person(platform: "Platform", a: str, b: str) -> bool:
     """Do two numbers name the same person (current or former NISS)?"""
     if compact(a) == compact(b):
         return True
-    pa, pb = gw.register.person(a), gw.register.person(b)
+    pa, pb = platform.register.person(a), platform.register.person(b)
     return pa is not None and pb is not None and pa.niss == pb.niss
 
 
-def acts_as_party(gw: "Gateway", principal: Principal, party: Party) -> bool:
+def acts_as_party(platform: "Platform", principal: Principal, party: Party) -> bool:
     """Is the caller this care party: the professional themselves, or a pharmacist of this pharmacy?"""
     if party.kind == PROFESSIONAL:
-        return principal.role is Role.PROVIDER and party.niss is not None and same_person(gw, principal.niss, party.niss) \
+        return principal.role is Role.PROVIDER and party.niss is not None and same_person(platform, principal.niss, party.niss) \
             and (principal.nihii in (None, party.nihii))
     return (principal.role is Role.PHARMACIST and principal.organisation_nihii == party.nihii
             and any(m.organisation_nihii == party.nihii and m.role == "pharmacist"
-                    for m in gw.registries.memberships_of(principal.niss)))
+                    for m in platform.registries.memberships_of(principal.niss)))
 
 
-def party_of(gw: "Gateway", principal: Principal) -> Party | None:
+def party_of(platform: "Platform", principal: Principal) -> Party | None:
     """The care party the caller acts as, if any (their own record, or their pharmacy)."""
     if principal.role is Role.PHARMACIST and principal.organisation_nihii:
-        organisation = gw.registries.organisation(principal.organisation_nihii)
+        organisation = platform.registries.organisation(principal.organisation_nihii)
         if organisation is not None and organisation.kind is OrganisationKind.PHARMACY:
             party = Party(PHARMACY, organisation.nihii, None, PHARMACY_HCPARTY, name=organisation.name)
-            return party if acts_as_party(gw, principal, party) else None
+            return party if acts_as_party(platform, principal, party) else None
     if principal.role is Role.PROVIDER and principal.nihii:
-        record = gw.registries.professional(principal.nihii)
-        if record is not None and same_person(gw, principal.niss, record.niss):
+        record = platform.registries.professional(principal.nihii)
+        if record is not None and same_person(platform, principal.niss, record.niss):
             return Party(PROFESSIONAL, record.nihii, record.niss, HCPARTY_BY_QUALITY.get(record.quality, "persphysician"),
                          record.first_name, record.last_name)
     return None
@@ -196,10 +196,10 @@ def code_element(parent: etree._Element, tag: str, scheme: str, value: str) -> e
     return _code(parent, tag, scheme, value)
 
 
-def answer(gw: "Gateway", name: str, payload: etree._Element, service: str) -> etree._Element:
+def answer(platform: "Platform", name: str, payload: etree._Element, service: str) -> etree._Element:
     """``{name}`` (protocol namespace) with its ``response`` header and a complete ``acknowledge``."""
     root = etree.Element(p(name), nsmap={"protocol": PROTOCOL_NS, "core": CORE_NS})
-    now = gw.clock.now().astimezone(BRUSSELS)
+    now = platform.clock.now().astimezone(BRUSSELS)
     response = etree.SubElement(root, c("response"))
     etree.SubElement(response, c("id"), S="ID-KMEHR", SV=SV).text = f"{service}.{uuid.uuid4().hex}"
     author = etree.SubElement(etree.SubElement(response, c("author")), c("hcparty"))

@@ -1,9 +1,7 @@
-"""Tables of the simulated eHealth platform, on the gateway's own Base.
-
-They live in the gateway's database so that several gateway instances share
-one simulated platform. The national register is the one place where a
-plaintext NISS may be stored (``DESIGN.md``): this *is* the register.
-Import this module before ``Database.create_schema()`` so the tables exist.
+"""Tables of the simulated eHealth platform, in its own database
+(:mod:`gateway.ehealth.store`), never in the gateway's. The national
+register is the one place where a plaintext NISS may be stored
+(``DESIGN.md``): this *is* the register.
 """
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.domain.model import Base
+from gateway.ehealth.store import PlatformBase as Base
 
 
 class RegisterMutationRow(Base):

@@ -35,7 +35,7 @@ from gateway.identity.errors import TokenRejected
 from gateway.identity.jwt import JwtVerifier, bearer_challenge, bearer_token
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.ehealth.platform import Platform
 
 CLIENT_CREDENTIALS = "client_credentials"
 AUTHORIZATION_CODE = "authorization_code"
@@ -46,19 +46,19 @@ LOGIN_ACTION = REALM + "/login-actions/authenticate"
 USERINFO_CLAIMS = ("sub", "ssin", "role", "quality", "nihii", "organisation_nihii", "organisation_cbe", "name", "amr")
 
 
-def router(gw: "Gateway") -> APIRouter:
+def router(platform: "Platform") -> APIRouter:
     """The IdP's routes, to mount under ``/ehealth``."""
     api = APIRouter(tags=["ehealth: OAuth2 / OpenID Connect (sandbox IdP)"])
 
     @api.get(REALM + "/.well-known/openid-configuration", summary="OpenID Connect discovery")
     def discovery(request: Request) -> dict[str, Any]:
-        issuer = _issuer(request)
+        here = _realm_here(request)
         return {
-            "issuer": issuer,
-            "authorization_endpoint": issuer + "/protocol/openid-connect/auth",
-            "token_endpoint": issuer + "/protocol/openid-connect/token",
-            "userinfo_endpoint": issuer + "/protocol/openid-connect/userinfo",
-            "jwks_uri": issuer + "/protocol/openid-connect/certs",
+            "issuer": _issuer(platform),
+            "authorization_endpoint": here + "/protocol/openid-connect/auth",
+            "token_endpoint": here + "/protocol/openid-connect/token",
+            "userinfo_endpoint": here + "/protocol/openid-connect/userinfo",
+            "jwks_uri": here + "/protocol/openid-connect/certs",
             "grant_types_supported": [AUTHORIZATION_CODE, CLIENT_CREDENTIALS, TOKEN_EXCHANGE],
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
@@ -74,55 +74,62 @@ def router(gw: "Gateway") -> APIRouter:
 
     @api.get(OIDC + "/certs", summary="The IdP's signing keys (JWKS)")
     def certs() -> dict[str, Any]:
-        return sandbox_jwks(gw.pki)
+        return sandbox_jwks(platform.pki)
 
     @api.post(OIDC + "/token", summary="Token endpoint")
     async def token(request: Request) -> Response:
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         try:
-            body = _token(gw, request, form)
+            body = _token(platform, request, form)
         except OAuthError as error:
             return error.response()
         return JSONResponse(body, headers=NO_STORE)
 
     @api.get(OIDC + "/auth", summary="Authorization endpoint (sandbox login page)", response_model=None)
     def authorize(request: Request) -> Response:
-        return _authorize(gw, request, dict(request.query_params))
+        return _authorize(platform, request, dict(request.query_params))
 
     @api.post(LOGIN_ACTION, summary="Sandbox login form", response_model=None, name="oauth_login")
     async def login(request: Request) -> Response:
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-        return _login(gw, request, form)
+        return _login(platform, request, form)
 
     @api.get(OIDC + "/userinfo", summary="OpenID Connect userinfo", response_model=None)
     def userinfo(request: Request) -> Response:
-        return _userinfo(gw, request)
+        return _userinfo(platform, request)
 
     @api.post(OIDC + "/userinfo", summary="OpenID Connect userinfo (POST)", response_model=None)
     def userinfo_post(request: Request) -> Response:
-        return _userinfo(gw, request)
+        return _userinfo(platform, request)
 
     return api
 
 
-def _issuer(request: Request) -> str:
+def _issuer(platform: "Platform") -> str:
+    """The configured issuer (from the platform's public URL), never a
+    request's ``Host``: relying parties are configured with it."""
+    return issuer_for(platform.settings.public_url)
+
+
+def _realm_here(request: Request) -> str:
+    """The realm's URL as this request reached it: where the endpoints are."""
     return issuer_for(str(request.base_url))
 
 
 # ------------------------------------------------------------------ token
 
 
-def _token(gw: "Gateway", request: Request, form: Mapping[str, str]) -> dict[str, Any]:
-    issuer = _issuer(request)
-    audiences = (issuer + "/protocol/openid-connect/token", issuer)
+def _token(platform: "Platform", request: Request, form: Mapping[str, str]) -> dict[str, Any]:
+    issuer = _issuer(platform)
+    audiences = (issuer + "/protocol/openid-connect/token", issuer, _realm_here(request) + "/protocol/openid-connect/token")
     grant_type = form.get("grant_type")
     if grant_type == CLIENT_CREDENTIALS:
-        return token_response(gw, issuer, _client_credentials(gw, form, audiences))
+        return token_response(platform, issuer, _client_credentials(platform, form, audiences))
     if grant_type == AUTHORIZATION_CODE:
-        return token_response(gw, issuer, _authorization_code(gw, form))
+        return token_response(platform, issuer, _authorization_code(platform, form))
     if grant_type == TOKEN_EXCHANGE:
-        grant = exchange_saml(gw, form, audiences=audiences, scope=_scope(form.get("scope"), MACHINE_SCOPES))
-        return token_response(gw, issuer, grant, exchanged=True)
+        grant = exchange_saml(platform, form, audiences=audiences, scope=_scope(form.get("scope"), MACHINE_SCOPES))
+        return token_response(platform, issuer, grant, exchanged=True)
     if not grant_type:
         raise OAuthError("invalid_request", "grant_type is required.")
     raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported here; see the discovery document.")
@@ -136,31 +143,31 @@ def _scope(requested: str | None, allowed: frozenset[str] | tuple[str, ...]) -> 
     return " ".join(dict.fromkeys(wanted))
 
 
-def _client_credentials(gw: "Gateway", form: Mapping[str, str], audiences: tuple[str, ...]) -> TokenGrant:
+def _client_credentials(platform: "Platform", form: Mapping[str, str], audiences: tuple[str, ...]) -> TokenGrant:
     """An organisation, authenticated by its sandbox certificate's key, acting as itself."""
     def resolve(client_id: str) -> ClientKey | None:
-        found = organisation_client(gw.registries, gw.pki, client_id)
+        found = organisation_client(platform.registries, platform.pki, client_id)
         return found.key if found else None
 
     if form.get("client_id") in SANDBOX_CLIENTS and not has_client_assertion(form):
         raise OAuthError("unauthorized_client", "Public clients may not use client_credentials; use the authorization code flow.")
-    client = authenticate_client(gw, form, audiences=audiences, resolve=resolve)
-    organisation = organisation_client(gw.registries, gw.pki, client.client_id)
+    client = authenticate_client(platform, form, audiences=audiences, resolve=resolve)
+    organisation = organisation_client(platform.registries, platform.pki, client.client_id)
     assert organisation is not None  # resolved just above
-    now = gw.clock.now()
+    now = platform.clock.now()
     if not organisation.not_before <= now <= organisation.not_after:
         raise OAuthError("invalid_client", "The organisation's certificate is not valid today.")
     return TokenGrant(subject=client.client_id, client_id=client.client_id,
                       scope=_scope(form.get("scope"), MACHINE_SCOPES), claims=organisation.claims())
 
 
-def _authorization_code(gw: "Gateway", form: Mapping[str, str]) -> TokenGrant:
+def _authorization_code(platform: "Platform", form: Mapping[str, str]) -> TokenGrant:
     """A public sandbox app redeems the code of a sign-in, with its PKCE verifier."""
     client = _public_client(form.get("client_id"))
     for name in ("code", "redirect_uri"):
         if not form.get(name):
             raise OAuthError("invalid_request", f"{name} is required.")
-    redeemed = redeem_code(gw, code=form["code"], client_id=client.client_id, redirect_uri=form["redirect_uri"],
+    redeemed = redeem_code(platform, code=form["code"], client_id=client.client_id, redirect_uri=form["redirect_uri"],
                            code_verifier=form.get("code_verifier"))
     return TokenGrant(subject=redeemed.subject, client_id=client.client_id, scope=redeemed.scope, claims=redeemed.claims,
                       nonce=redeemed.nonce, auth_time=redeemed.auth_time)
@@ -219,7 +226,7 @@ def _error_page(status: int, message: str) -> HTMLResponse:
     return HTMLResponse(page, status_code=status, headers=_PAGE_HEADERS)
 
 
-def _auth_request(request: Request, params: Mapping[str, str]) -> _AuthRequest:
+def _auth_request(platform: "Platform", request: Request, params: Mapping[str, str]) -> _AuthRequest:
     """Check an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3).
 
     A bad client or redirect URI is said on the page (never redirect to an
@@ -236,7 +243,7 @@ def _auth_request(request: Request, params: Mapping[str, str]) -> _AuthRequest:
 
     def fail(error: str, description: str) -> _Stop:
         return _Stop(RedirectResponse(_with_query(redirect_uri, error=error, error_description=description, state=state,
-                                                  iss=_issuer(request)), status_code=302))
+                                                  iss=_issuer(platform)), status_code=302))
 
     if params.get("response_type") != "code":
         raise fail("unsupported_response_type", "Only response_type=code is supported.")
@@ -257,42 +264,42 @@ def _auth_request(request: Request, params: Mapping[str, str]) -> _AuthRequest:
     return _AuthRequest(client, redirect_uri, scope, state, nonce, challenge)
 
 
-def _login_page(gw: "Gateway", request: Request, auth: _AuthRequest, *, status: int = 200, error: str | None = None,
+def _login_page(platform: "Platform", request: Request, auth: _AuthRequest, *, status: int = 200, error: str | None = None,
                 selected: str | None = None) -> HTMLResponse:
-    page = LoginPage(auth.client, str(request.url_for("oauth_login")), auth.hidden(), idp_personas(gw, auth.client),
-                     gw.clock.now(), error, selected)
+    page = LoginPage(auth.client, str(request.url_for("oauth_login")), auth.hidden(), idp_personas(platform, auth.client),
+                     platform.clock.now(), error, selected)
     return HTMLResponse(page.render(), status_code=status, headers=_PAGE_HEADERS)
 
 
-def _authorize(gw: "Gateway", request: Request, params: Mapping[str, str]) -> Response:
+def _authorize(platform: "Platform", request: Request, params: Mapping[str, str]) -> Response:
     try:
-        auth = _auth_request(request, params)
+        auth = _auth_request(platform, request, params)
     except _Stop as stop:
         return stop.response
-    return _login_page(gw, request, auth)
+    return _login_page(platform, request, auth)
 
 
-def _login(gw: "Gateway", request: Request, form: Mapping[str, str]) -> Response:
+def _login(platform: "Platform", request: Request, form: Mapping[str, str]) -> Response:
     try:
-        auth = _auth_request(request, form)
+        auth = _auth_request(platform, request, form)
     except _Stop as stop:
         return stop.response
-    issuer = _issuer(request)
+    issuer = _issuer(platform)
     if form.get("action") == "cancel":
         return RedirectResponse(_with_query(auth.redirect_uri, error="access_denied", error_description="The user cancelled.",
                                             state=auth.state, iss=issuer), status_code=303)
     key = form.get("persona") or ""
-    persona = next((p for p in idp_personas(gw, auth.client) if p.key == key), None)
+    persona = next((p for p in idp_personas(platform, auth.client) if p.key == key), None)
     if persona is None:
-        return _login_page(gw, request, auth, status=400, error="Choose one of the personas listed for this app.")
-    if not verify_sandbox_code(persona.key, form.get("otp") or "", gw.clock.now()):
-        return _login_page(gw, request, auth, status=400, selected=persona.key,
+        return _login_page(platform, request, auth, status=400, error="Choose one of the personas listed for this app.")
+    if not verify_sandbox_code(persona.key, form.get("otp") or "", platform.clock.now()):
+        return _login_page(platform, request, auth, status=400, selected=persona.key,
                            error="The sandbox code is wrong or expired; type the code shown for this persona.")
     try:
-        claims = identity_claims(gw, persona)
+        claims = identity_claims(platform, persona)
     except LoginRefused as refused:
-        return _login_page(gw, request, auth, status=403, selected=persona.key, error=str(refused))
-    code = issue_code(gw, client_id=auth.client.client_id, redirect_uri=auth.redirect_uri, code_challenge=auth.code_challenge,
+        return _login_page(platform, request, auth, status=403, selected=persona.key, error=str(refused))
+    code = issue_code(platform, client_id=auth.client.client_id, redirect_uri=auth.redirect_uri, code_challenge=auth.code_challenge,
                       scope=auth.scope, nonce=auth.nonce, subject=claims.niss, claims=claims.to_jwt())
     return RedirectResponse(_with_query(auth.redirect_uri, code=code, state=auth.state, iss=issuer), status_code=303)
 
@@ -300,10 +307,10 @@ def _login(gw: "Gateway", request: Request, form: Mapping[str, str]) -> Response
 # ---------------------------------------------------------------- userinfo
 
 
-def _userinfo(gw: "Gateway", request: Request) -> Response:
+def _userinfo(platform: "Platform", request: Request) -> Response:
     """The signed-in user's claims, for an access token with the ``openid`` scope."""
     token = bearer_token(request)
-    verifier = JwtVerifier(_issuer(request), ACCESS_TOKEN_AUDIENCE, lambda: sandbox_jwks(gw.pki), gw.clock)
+    verifier = JwtVerifier(_issuer(platform), ACCESS_TOKEN_AUDIENCE, lambda: sandbox_jwks(platform.pki), platform.clock)
     try:
         payload = verifier.verify_payload(token)
     except TokenRejected as rejected:

@@ -21,7 +21,7 @@ from gateway.ehealth.oauth_errors import OAuthError
 from gateway.ehealth.oauth_model import OAuthUsedAssertion
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.ehealth.platform import Platform
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_ALGORITHMS = ("RS256",)
@@ -41,7 +41,7 @@ def has_client_assertion(form: Mapping[str, str]) -> bool:
 
 
 def authenticate_client(
-    gw: "Gateway",
+    platform: "Platform",
     form: Mapping[str, str],
     *,
     audiences: tuple[str, ...],
@@ -82,19 +82,19 @@ def authenticate_client(
         raise OAuthError("invalid_client", f"The client_assertion's signature does not verify with the key of {client_id}.") from None
     except jwt.PyJWTError as exc:
         raise OAuthError("invalid_client", f"The client_assertion cannot be read: {exc}.") from None
-    _check_claims(gw, claims, client_id, audiences)
+    _check_claims(platform, claims, client_id, audiences)
     jti = str(claims["jti"])
-    _spend_jti(gw, client_id, jti, int(claims["exp"]))
+    _spend_jti(platform, client_id, jti, int(claims["exp"]))
     return AuthenticatedClient(client_id, jti, claims)
 
 
-def _check_claims(gw: "Gateway", claims: Mapping[str, Any], client_id: str, audiences: tuple[str, ...]) -> None:
+def _check_claims(platform: "Platform", claims: Mapping[str, Any], client_id: str, audiences: tuple[str, ...]) -> None:
     if claims.get("sub") != client_id:
         raise OAuthError("invalid_client", "The client_assertion's sub must equal its iss (your client id).")
     aud = claims.get("aud")
     if not any(a in audiences for a in (aud if isinstance(aud, list) else [aud])):
         raise OAuthError("invalid_client", f"The client_assertion's audience must be the token endpoint {audiences[0]}.")
-    now = gw.clock.now().timestamp()
+    now = platform.clock.now().timestamp()
     leeway = LEEWAY.total_seconds()
     exp, iat = claims.get("exp"), claims.get("iat")
     if not isinstance(exp, (int, float)) or not isinstance(iat, (int, float)):
@@ -111,12 +111,12 @@ def _check_claims(gw: "Gateway", claims: Mapping[str, Any], client_id: str, audi
         raise OAuthError("invalid_client", "The client_assertion needs a unique jti (1 to 128 characters).")
 
 
-def _spend_jti(gw: "Gateway", client_id: str, jti: str, exp: int) -> None:
+def _spend_jti(platform: "Platform", client_id: str, jti: str, exp: int) -> None:
     """Record the jti, refusing it if already recorded; forget expired ones on the way."""
-    now = int(gw.clock.now().timestamp())
+    now = int(platform.clock.now().timestamp())
     keep_until = exp + int(LEEWAY.total_seconds())
     try:
-        with gw.db.transaction() as session:
+        with platform.db.transaction() as session:
             session.execute(delete(OAuthUsedAssertion).where(OAuthUsedAssertion.expires_at < now))
             session.add(OAuthUsedAssertion(client_id=client_id, jti=jti, expires_at=keep_until))
     except IntegrityError:

@@ -21,7 +21,7 @@ from gateway.ehealth.oauth_model import OAuthAuthorizationCode
 from gateway.identity.jwk import b64url
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.ehealth.platform import Platform
 
 CODE_LIFETIME = timedelta(seconds=60)
 _VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
@@ -52,13 +52,13 @@ class RedeemedCode:
 
 
 def issue_code(
-    gw: "Gateway", *, client_id: str, redirect_uri: str, code_challenge: str, scope: str, nonce: str | None,
+    platform: "Platform", *, client_id: str, redirect_uri: str, code_challenge: str, scope: str, nonce: str | None,
     subject: str, claims: Mapping[str, Any],
 ) -> str:
     """A fresh code for what the user just authenticated; only its hash is kept."""
     code = secrets.token_urlsafe(32)
-    now = int(gw.clock.now().timestamp())
-    with gw.db.transaction() as session:
+    now = int(platform.clock.now().timestamp())
+    with platform.db.transaction() as session:
         session.execute(delete(OAuthAuthorizationCode).where(OAuthAuthorizationCode.expires_at < now - 3600))
         session.add(OAuthAuthorizationCode(
             code_hash=_hash(code), client_id=client_id, redirect_uri=redirect_uri, code_challenge=code_challenge,
@@ -68,11 +68,11 @@ def issue_code(
     return code
 
 
-def redeem_code(gw: "Gateway", *, code: str, client_id: str, redirect_uri: str, code_verifier: str | None) -> RedeemedCode:
+def redeem_code(platform: "Platform", *, code: str, client_id: str, redirect_uri: str, code_verifier: str | None) -> RedeemedCode:
     """Spend the code, then check it was this client's, for this redirect URI, and the verifier."""
-    now = int(gw.clock.now().timestamp())
+    now = int(platform.clock.now().timestamp())
     digest = _hash(code)
-    with gw.db.transaction() as session:
+    with platform.db.transaction() as session:
         spent = session.execute(
             update(OAuthAuthorizationCode)
             .where(OAuthAuthorizationCode.code_hash == digest, OAuthAuthorizationCode.used_at.is_(None))

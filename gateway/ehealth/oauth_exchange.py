@@ -30,7 +30,7 @@ from gateway.identity.saml import verify_assertion
 from gateway.identity.xml import UnsafeXml, parse_untrusted
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.ehealth.platform import Platform
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 SAML1 = "urn:ietf:params:oauth:token-type:saml1"
@@ -57,7 +57,7 @@ def _decode(token: str) -> bytes:
         raise OAuthError("invalid_request", "subject_token must be the base64url encoding of the SAML assertion.") from None
 
 
-def exchange_saml(gw: "Gateway", form: Mapping[str, str], *, audiences: tuple[str, ...], scope: str) -> TokenGrant:
+def exchange_saml(platform: "Platform", form: Mapping[str, str], *, audiences: tuple[str, ...], scope: str) -> TokenGrant:
     """Verify the assertion and the holder's proof, and grant the assertion's claims."""
     token_type = form.get("subject_token_type")
     if token_type not in SUBJECT_TOKEN_TYPES:
@@ -69,7 +69,7 @@ def exchange_saml(gw: "Gateway", form: Mapping[str, str], *, audiences: tuple[st
         raise OAuthError("invalid_request", "Delegation (actor_token) is not supported.")
     try:
         element = parse_untrusted(_decode(form["subject_token"]))
-        verified = verify_assertion(element, trusted=[gw.pki.platform("sts").certificate], clock=gw.clock)
+        verified = verify_assertion(element, trusted=[platform.pki.platform("sts").certificate], clock=platform.clock)
         claims = verified.claims()
     except UnsafeXml as error:
         raise OAuthError("invalid_request", f"subject_token: {error.message}") from None
@@ -81,7 +81,7 @@ def exchange_saml(gw: "Gateway", form: Mapping[str, str], *, audiences: tuple[st
     if holder is None or not isinstance(key, rsa.RSAPublicKey):
         raise OAuthError("invalid_request", "The holder-of-key certificate names no SSIN nor CBE.")
     proof = ClientKey(holder, jwk_thumbprint(key), key)
-    client = authenticate_client(gw, form, audiences=audiences, resolve=lambda cid: proof if cid == holder else None)
+    client = authenticate_client(platform, form, audiences=audiences, resolve=lambda cid: proof if cid == holder else None)
     payload = claims.to_jwt()
     return TokenGrant(subject=claims.niss, client_id=client.client_id, scope=scope, claims=payload,
                       not_after=verified.not_on_or_after)

@@ -24,7 +24,7 @@ from gateway.identity.claims import Claims
 from gateway.identity.principal import Role
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.ehealth.platform import Platform
 
 TIME_STEP = 30
 DIGITS = 6
@@ -55,34 +55,34 @@ def verify_sandbox_code(persona_key: str, code: str, at: datetime) -> bool:
     return any(hmac.compare_digest(code.strip(), c) for c in candidates)
 
 
-def idp_personas(gw: "Gateway", client: PublicClient) -> list[Persona]:
+def idp_personas(platform: "Platform", client: PublicClient) -> list[Persona]:
     """The living personas this client's users may sign in as."""
     found = []
-    for persona in personas(gw.registries).values():
-        person = gw.register.person(persona.niss)
+    for persona in personas(platform.registries).values():
+        person = platform.register.person(persona.niss)
         if persona.role in IDP_ROLES and persona.role in client.roles and person is not None and person.death_date is None:
             found.append(persona)
     return found
 
 
-def identity_claims(gw: "Gateway", persona: Persona) -> Claims:
+def identity_claims(platform: "Platform", persona: Persona) -> Claims:
     """What the IdP asserts about a persona, each fact confirmed by the registries."""
-    person = gw.register.person(persona.niss)
+    person = platform.register.person(persona.niss)
     if person is None or person.death_date is not None:
         raise LoginRefused("The national register does not know this person as alive.")
     name = f"{person.first_name} {person.last_name}"
     if persona.role is Role.PATIENT:
         return Claims(person.niss, Role.PATIENT, display_name=name, authentication=AUTHENTICATION)
-    professional = next((p for p in gw.registries.professionals_of(person.niss) if p.nihii == persona.nihii), None)
+    professional = next((p for p in platform.registries.professionals_of(person.niss) if p.nihii == persona.nihii), None)
     if persona.role is Role.PROVIDER:
         if professional is None:
             raise LoginRefused("CoBrHa does not know this person as a care professional.")
         return Claims(person.niss, Role.PROVIDER, professional.quality, professional.nihii, display_name=name,
                       authentication=AUTHENTICATION)
-    held = {(m.organisation_nihii, m.role) for m in gw.ctx.facts.memberships(person.niss)}
+    held = {(m.organisation_nihii, m.role) for m in platform.facts.memberships(person.niss)}
     if (persona.organisation_nihii, persona.role.value) not in held:
         raise LoginRefused(f"The organisation's user management does not confirm the role {persona.role.value}.")
-    organisation = gw.registries.organisation(persona.organisation_nihii or "")
+    organisation = platform.registries.organisation(persona.organisation_nihii or "")
     return Claims(
         person.niss, persona.role,
         professional.quality if professional else None, professional.nihii if professional else None,

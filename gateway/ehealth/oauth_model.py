@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.domain.model import Base
+from gateway.ehealth.store import PlatformBase as Base
 
 
 class OAuthUsedAssertion(Base):

@@ -17,7 +17,7 @@ import jwt
 from gateway.ehealth.oauth_keys import ACCESS_TOKEN_AUDIENCE, SIGNING_ALGORITHM, signing_credential, signing_jwk
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.ehealth.platform import Platform
 
 ACCESS_TOKEN_LIFETIME = timedelta(minutes=15)
 ID_TOKEN_LIFETIME = timedelta(minutes=15)
@@ -37,15 +37,15 @@ class TokenGrant:
     auth_time: int | None = None
 
 
-def _sign(gw: "Gateway", payload: Mapping[str, Any], typ: str) -> str:
-    key = signing_credential(gw.pki).private_key
+def _sign(platform: "Platform", payload: Mapping[str, Any], typ: str) -> str:
+    key = signing_credential(platform.pki).private_key
     return jwt.encode(dict(payload), key, algorithm=SIGNING_ALGORITHM,
-                      headers={"kid": signing_jwk(gw.pki)["kid"], "typ": typ})
+                      headers={"kid": signing_jwk(platform.pki)["kid"], "typ": typ})
 
 
-def access_token(gw: "Gateway", issuer: str, grant: TokenGrant) -> tuple[str, int]:
+def access_token(platform: "Platform", issuer: str, grant: TokenGrant) -> tuple[str, int]:
     """The signed access token and its lifetime in seconds."""
-    now = gw.clock.now()
+    now = platform.clock.now()
     expires = now + ACCESS_TOKEN_LIFETIME
     if grant.not_after is not None and grant.not_after < expires:
         expires = grant.not_after
@@ -62,12 +62,12 @@ def access_token(gw: "Gateway", issuer: str, grant: TokenGrant) -> tuple[str, in
     }
     if grant.auth_time is not None:
         payload["auth_time"] = grant.auth_time
-    return _sign(gw, payload, "at+jwt"), int((expires - now).total_seconds())
+    return _sign(platform, payload, "at+jwt"), int((expires - now).total_seconds())
 
 
-def id_token(gw: "Gateway", issuer: str, grant: TokenGrant) -> str:
+def id_token(platform: "Platform", issuer: str, grant: TokenGrant) -> str:
     """An OIDC ID token for the client (aud = client id), with the nonce it sent."""
-    now = gw.clock.now()
+    now = platform.clock.now()
     payload: dict[str, Any] = {
         "iss": issuer,
         "aud": grant.client_id,
@@ -80,15 +80,15 @@ def id_token(gw: "Gateway", issuer: str, grant: TokenGrant) -> str:
     }
     if grant.nonce:
         payload["nonce"] = grant.nonce
-    return _sign(gw, payload, "JWT")
+    return _sign(platform, payload, "JWT")
 
 
-def token_response(gw: "Gateway", issuer: str, grant: TokenGrant, *, exchanged: bool = False) -> dict[str, Any]:
+def token_response(platform: "Platform", issuer: str, grant: TokenGrant, *, exchanged: bool = False) -> dict[str, Any]:
     """The token endpoint's success body (RFC 6749 §5.1; RFC 8693 §2.2.1 when ``exchanged``)."""
-    token, expires_in = access_token(gw, issuer, grant)
+    token, expires_in = access_token(platform, issuer, grant)
     body: dict[str, Any] = {"access_token": token, "token_type": "Bearer", "expires_in": expires_in, "scope": grant.scope}
     if exchanged:
         body["issued_token_type"] = ACCESS_TOKEN_TYPE
     if "openid" in grant.scope.split() and not exchanged and grant.claims.get("ssin"):
-        body["id_token"] = id_token(gw, issuer, grant)
+        body["id_token"] = id_token(platform, issuer, grant)
     return body

@@ -241,6 +241,23 @@ def persona_credential_files(pki: SandboxPki, persona: Persona, out: Path, passw
     return list(files)
 
 
+def organisation_credential_files(pki: SandboxPki, nihii: str, out: Path, password: str) -> list[Path]:
+    """Write an organisation's key, certificate, CA certificate and PKCS#12
+    keystore (a hospital's or an insurer's vendor signs with these)."""
+    out.mkdir(parents=True, exist_ok=True)
+    cred = pki.organisation(nihii)
+    stem = f"org-{nihii}"
+    files = {
+        out / f"{stem}.key.pem": cred.key_pem,
+        out / f"{stem}.cert.pem": cred.cert_pem,
+        out / "sandbox-ca.cert.pem": pki.ca.cert_pem,
+        out / f"{stem}.p12": cred.pkcs12(password.encode(), pki.ca),
+    }
+    for path, data in files.items():
+        path.write_bytes(data)
+    return list(files)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Regenerate the sandbox PKI shipped with the package (maintainers only).")
     parser.add_argument("--seed", type=int, default=DEFAULT_SANDBOX_SEED)

@@ -1,22 +1,125 @@
-"""Mounts the simulated eHealth platform under ``/ehealth``, at the same
-relative paths as the real platform (``IAM/SecurityTokenService/v1``, …), so
-a vendor switches between them by changing only a base URL."""
+"""The simulated eHealth platform as a service of its own.
+
+:class:`Platform` holds what the simulated services share: their own
+database, the sandbox registries and national register, the sandbox PKI,
+a clock, and the public URL they are reached at (the IdP's issuer is
+derived from it, never from a request's ``Host``). :func:`create_platform_app`
+serves them under ``/ehealth``, at the same relative paths as the real
+platform (``IAM/SecurityTokenService/v1``, ...), so a vendor switches
+between them by changing only a base URL.
+
+``care-gateway sandbox serve`` runs this app alone; the gateway's embedded
+default may host it in the same process, but reaches it only through its
+adapters and configured trust, as it would reach the real platform.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+import logging
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
 from fastapi import APIRouter, FastAPI
 
+from gateway.domain.clock import Clock, SystemClock
+from gateway.domain.database import Database
+from gateway.domain.ports import CareFacts
+from gateway.domain.pseudonyms import PseudonymService
+
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.ehealth.pki import SandboxPki
+    from gateway.ehealth.sandbox.register import SandboxNationalRegister
+    from gateway.ehealth.sandbox.registries import SandboxRegistries
 
 PREFIX = "/ehealth"
+DEFAULT_SEED = 2026
+# The simulation's own key for the link and consent rows it keys by person
+# (it is the platform, not the gateway: this never touches the gateway's data).
+PLATFORM_PSEUDONYM_SECRET = "care-gateway-simulated-platform-key"
+log = logging.getLogger("gateway.ehealth")
 
 
-def _service_routers() -> list[Callable[["Gateway"], APIRouter]]:
-    """Each simulated service module exposes ``router(gw) -> APIRouter``."""
-    routers: list[Callable[["Gateway"], APIRouter]] = []
+def default_platform_database_url() -> str:
+    return f"sqlite:///{Path('var') / 'sandbox-platform.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    """Settings of the simulated platform (``CARE_GATEWAY_SANDBOX_*``)."""
+
+    database_url: str = field(default_factory=default_platform_database_url)
+    seed: int = DEFAULT_SEED
+    public_url: str = "http://127.0.0.1:8000"  # where vendors reach it: the IdP's issuer is built on it
+    # The unauthenticated conveniences (inject a death or a NISS change, the JSON feed).
+    sandbox_actions: bool = True
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "PlatformSettings":
+        env = dict(os.environ if env is None else env)
+        base = cls()
+        return replace(
+            base,
+            database_url=env.get("CARE_GATEWAY_SANDBOX_DATABASE_URL", base.database_url),
+            seed=int(env.get("CARE_GATEWAY_SANDBOX_SEED", base.seed)),
+            public_url=env.get("CARE_GATEWAY_SANDBOX_PUBLIC_URL", base.public_url).rstrip("/"),
+            sandbox_actions=env.get("CARE_GATEWAY_SANDBOX_ACTIONS", "on").strip().lower() not in ("off", "0", "false", "no"),
+        )
+
+
+@dataclass
+class Platform:
+    """One running simulated platform's state and services."""
+
+    settings: PlatformSettings
+    db: Database
+    clock: Clock
+    registries: "SandboxRegistries"
+    register: "SandboxNationalRegister"
+    pki: "SandboxPki"
+    pseudonyms: PseudonymService
+    facts: CareFacts  # what the platform's own services know: registries plus TherLink's stored links
+
+    @property
+    def base_url(self) -> str:
+        """The platform's services base, e.g. ``http://127.0.0.1:8000/ehealth``."""
+        return self.settings.public_url.rstrip("/") + PREFIX
+
+
+def build_platform(settings: PlatformSettings, *, clock: Clock | None = None, db: Database | None = None) -> Platform:
+    """The simulated platform on its own database (schema created if absent)."""
+    from gateway.ehealth.pki import load_pki
+    from gateway.ehealth.sandbox.facts import SandboxCareFacts
+    from gateway.ehealth.sandbox.links import StoredLinks
+    from gateway.ehealth.sandbox.register import SandboxNationalRegister
+    from gateway.ehealth.sandbox.registries import generate_registries
+    from gateway.ehealth.store import create_platform_schema
+
+    clock = clock or SystemClock()
+    if db is None:
+        _prepare_sqlite_dir(settings.database_url)
+        db = Database(settings.database_url)
+    create_platform_schema(db)
+    registries = generate_registries(settings.seed)
+    register = SandboxNationalRegister(registries, db, clock)
+    pseudonyms = PseudonymService.from_secret(PLATFORM_PSEUDONYM_SECRET)
+    links = StoredLinks(registries, db, pseudonyms, register)
+    return Platform(
+        settings=settings, db=db, clock=clock, registries=registries, register=register,
+        pki=load_pki(settings.seed), pseudonyms=pseudonyms,
+        facts=SandboxCareFacts(registries, register=register, links=links),
+    )
+
+
+def _prepare_sqlite_dir(url: str) -> None:
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _service_routers() -> list[Callable[[Platform], APIRouter]]:
+    """Each simulated service module exposes ``router(platform) -> APIRouter``."""
+    routers: list[Callable[[Platform], APIRouter]] = []
     # one line per service, in the order of ehealth.md
     from gateway.ehealth import sts  # STS: SAML 1.1 holder-of-key tokens (WS-Trust and legacy)
     routers.append(sts.router)
@@ -35,6 +138,32 @@ def _service_routers() -> list[Callable[["Gateway"], APIRouter]]:
     return routers
 
 
-def mount_platform(app: FastAPI, gw: "Gateway") -> None:
+def mount_platform(app: FastAPI, platform: Platform) -> None:
+    """Serve the simulated services under ``/ehealth`` of ``app`` (and the
+    sandbox actions under ``/sandbox`` when they are on)."""
     for make in _service_routers():
-        app.include_router(make(gw), prefix=PREFIX)
+        app.include_router(make(platform), prefix=PREFIX)
+    if platform.settings.sandbox_actions:  # unauthenticated conveniences: never where data are real
+        from gateway.ehealth.sandbox.actions import router as sandbox_actions
+
+        app.include_router(sandbox_actions(platform))
+
+
+def create_platform_app(platform: Platform) -> FastAPI:
+    """The simulated platform alone, as ``care-gateway sandbox serve`` runs it."""
+    import gateway
+
+    app = FastAPI(
+        title="care-gateway simulated eHealth platform",
+        version=gateway.__version__,
+        description="STS, IdP, attribute authority, TherLink, Consent, AddressBook and consultRN, on sandbox data.",
+    )
+    app.state.platform = platform
+    mount_platform(app, platform)
+
+    @app.get("/health", tags=["operations"], summary="Liveness of the simulated platform")
+    def health() -> Any:
+        return {"status": "ok", "service": "simulated eHealth platform", "version": gateway.__version__,
+                "base": platform.base_url}
+
+    return app

@@ -28,7 +28,7 @@ from gateway.soap.envelope import STATUS_INVALID_INPUT, STATUS_NOT_AUTHORIZED, S
 from gateway.soap.service import Security, SoapRequest
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.ehealth.platform import Platform
 
 HostedService = ContractService
 
@@ -38,16 +38,16 @@ def soap_contract(*parts: str) -> Path:
     return contract("soap", "ehealth", *parts)
 
 
-def hok_security(gw: "Gateway") -> Security:
+def hok_security(platform: "Platform") -> Security:
     """WS-Security with a SAML 1.1 holder-of-key token, as every eHealth
     service requires (imported late: the security layer is its own module)."""
     from gateway.identity.wssecurity import make_security
 
-    return make_security(gw, "saml-hok")
+    return make_security(platform, "saml-hok")
 
 
 def hosted_service(
-    gw: "Gateway",
+    platform: "Platform",
     name: str,
     path: str,
     wsdl: Path,
@@ -62,7 +62,7 @@ def hosted_service(
     return HostedService(
         name, path, wsdl, xsd,
         {payload_qname(f"{op}Request"): (action_prefix + op, handler) for op, handler in operations.items()},
-        hok_security(gw),
+        hok_security(platform),
     )
 
 

@@ -44,7 +44,7 @@ from gateway.soap.envelope import STATUS_INVALID_INPUT, STATUS_NOT_AUTHORIZED, W
 from gateway.soap.service import SoapRequest, SoapService
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.ehealth.platform import Platform
 
 log = logging.getLogger("gateway.ehealth.sts")
 
@@ -78,20 +78,20 @@ class _Issued:
 class SecurityTokenService:
     """The STS of one gateway: its key, registries, clock and replay table."""
 
-    def __init__(self, gw: "Gateway") -> None:
-        self.gw = gw
-        self.replay = ReplayGuard(gw.db)
+    def __init__(self, platform: "Platform") -> None:
+        self.platform = platform
+        self.replay = ReplayGuard(platform.db)
 
     # -- security: who asks (the caller's signature), before any handler
 
     def security(self, envelope: Envelope, raw: bytes) -> tuple[etree._Element, Principal | None, Any]:
-        ca = self.gw.pki.ca.certificate
+        ca = self.platform.pki.ca.certificate
         try:
             payload = envelope.payload
             if payload is not None and payload.tag == f"{{{SAMLP_NS}}}Request":
-                legacy = verify_legacy_request(envelope, ca=ca, clock=self.gw.clock, replay=self.replay)
+                legacy = verify_legacy_request(envelope, ca=ca, clock=self.platform.clock, replay=self.replay)
                 return legacy.payload, None, legacy
-            verified = verify_message(envelope, mode="x509", trusted_sts=(), ca=ca, clock=self.gw.clock, replay=self.replay)
+            verified = verify_message(envelope, mode="x509", trusted_sts=(), ca=ca, clock=self.platform.clock, replay=self.replay)
             return verified.payload, None, verified
         except TokenRejected as exc:
             log.info("sts: refused request: %s (%s)", exc.code, exc.message)
@@ -106,20 +106,20 @@ class SecurityTokenService:
             raise AttributeRefused("sts-subject-unsupported", ATTR_CERT_HOLDER_SSIN,
                                    f"the certificate names {kind or 'no one'}, not a person (SSIN=…); the sandbox "
                                    "STS issues tokens to people only.")
-        person = self.gw.register.person(niss)
+        person = self.platform.register.person(niss)
         if person is None:
             raise AttributeRefused("sts-person-unknown", ATTR_CERT_HOLDER_SSIN, "the national register does not know "
                                    "the certificate's SSIN.")
         if person.deceased:
             raise AttributeRefused("sts-person-deceased", ATTR_CERT_HOLDER_SSIN, "the national register records the "
                                    "certificate holder as deceased.")
-        attributes = certify(self.gw, niss, claims, self.gw.clock.today())
-        now = self.gw.clock.now()
+        attributes = certify(self.platform, niss, claims, self.platform.clock.today())
+        now = self.platform.clock.now()
         not_after = now + MAX_LIFETIME if expires is None else min(expires, now + MAX_LIFETIME)
         if not_after <= now:
             raise SoapFault("sts-lifetime-invalid", "The requested wsu:Expires is not in the future.",
                             status=STATUS_INVALID_INPUT, path=f"{RST_PATH}/Lifetime/Expires")
-        sts = self.gw.pki.platform("sts")
+        sts = self.platform.pki.platform("sts")
         assertion = build_assertion(issuer=STS_ISSUER, subject_niss=niss, subject_cert=cert, attributes=attributes,
                                     authentication_method=AM_X509_PKI, not_before=now, not_on_or_after=not_after,
                                     issue_instant=now)
@@ -159,7 +159,7 @@ class SecurityTokenService:
     def request_secure_token(self, req: SoapRequest) -> etree._Element:
         _expect_action(req, ACTION_LEGACY)
         legacy: LegacyRequest = req.security
-        now = self.gw.clock.now()
+        now = self.platform.clock.now()
 
         def refuse(code: str, attribute: str, message: str) -> etree._Element:
             log.info("sts: refused legacy request of certificate serial %s: %s %s", legacy.certificate.serial_number,
@@ -227,9 +227,9 @@ def _read_rst(rst: etree._Element, signer: x509.Certificate) -> tuple[list[Claim
     return claims, expires
 
 
-def router(gw: "Gateway") -> APIRouter:
+def router(platform: "Platform") -> APIRouter:
     """POST the STS's SOAP requests; GET ``?wsdl`` for its contract."""
-    sts = SecurityTokenService(gw)
+    sts = SecurityTokenService(platform)
     service = SoapService(
         "eHealth STS (sandbox)", PATH, contract("soap", "ehealth", "sts.wsdl"),
         operations={_wst("RequestSecurityToken"): sts.request_security_token,

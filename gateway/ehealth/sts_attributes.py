@@ -32,7 +32,7 @@ from gateway.identity.claims import (
 from gateway.identity.saml import Attribute
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.ehealth.platform import Platform
 
 _PRO = "urn:be:fgov:person:ssin:ehealth:1.0:professional:"
 _NIHII = "urn:be:fgov:person:ssin:ehealth:1.0:nihii:"
@@ -62,8 +62,8 @@ class AttributeRefused(Exception):
 class _Certifier:
     """Certifies the claims of one person (``niss``, from their certificate)."""
 
-    def __init__(self, gw: "Gateway", niss: str, today: date) -> None:
-        self.gw = gw
+    def __init__(self, platform: "Platform", niss: str, today: date) -> None:
+        self.platform = platform
         self.niss = niss
         self.today = today
         self.out: dict[str, Attribute] = {}
@@ -74,7 +74,7 @@ class _Certifier:
     def professional(self, claim: Claim, quality: str) -> ProfessionalRecord:
         if quality not in PROFESSIONS:
             raise AttributeRefused("sts-attribute-unknown", claim.uri, f"{quality!r} is not a profession the STS knows.")
-        records = [r for r in self.gw.registries.professionals_of(self.niss) if r.quality == quality]
+        records = [r for r in self.platform.registries.professionals_of(self.niss) if r.quality == quality]
         if not records:
             raise AttributeRefused("sts-not-a-professional", claim.uri,
                                    f"CoBrHa has no {PROFESSIONS[quality].label} with the certificate's SSIN.")
@@ -103,13 +103,13 @@ class _Certifier:
     def certify_organisation(self, claim: Claim, kind: OrganisationKind) -> None:
         if not claim.value:
             raise AttributeRefused("sts-value-required", claim.uri, "state the organisation's NIHII as the value.")
-        organisation = self.gw.ctx.facts.organisation(claim.value)
+        organisation = self.platform.facts.organisation(claim.value)
         if organisation is None or organisation.kind is not kind:
             raise AttributeRefused("sts-organisation-unknown", claim.uri,
                                    f"{claim.value} is not a recognised {kind.value} NIHII.")
         role = _ORG_ROLE.get(kind)
         if not any(m.organisation_nihii == organisation.nihii and (role is None or m.role == role)
-                   for m in self.gw.ctx.facts.memberships(self.niss)):
+                   for m in self.platform.facts.memberships(self.niss)):
             raise AttributeRefused("sts-not-member", claim.uri, f"the certificate's holder is not "
                                    f"{'a ' + role if role else 'a member'} of {kind.value} {organisation.nihii}.")
         self.add(IDENTIFICATION_NS, attr_org_nihii(kind.value), organisation.nihii)
@@ -120,7 +120,7 @@ class _Certifier:
         nihii = entry[2][0] if entry else None
         if nihii is None:
             raise AttributeRefused("sts-value-required", claim.uri, f"request {attr_org_nihii(org)} with the organisation's NIHII too.")
-        if not any(m.organisation_nihii == nihii and m.role == role for m in self.gw.ctx.facts.memberships(self.niss)):
+        if not any(m.organisation_nihii == nihii and m.role == role for m in self.platform.facts.memberships(self.niss)):
             raise AttributeRefused("sts-not-member", claim.uri, f"the certificate's holder is not {role} of {org} {nihii}.")
         self.add(CERTIFIED_NS, claim.uri, "true")
 
@@ -132,7 +132,7 @@ class _Certifier:
         elif uri in (ATTR_DOCTOR_BOOLEAN, ATTR_DOCTOR_NIHII):
             self.certify_professional(claim, "doctor")
         elif uri in (ATTR_GIVENNAME, ATTR_SURNAME):
-            person = self.gw.registries.person(self.niss)
+            person = self.platform.registries.person(self.niss)
             if person is None:
                 raise AttributeRefused("sts-person-unknown", uri, "the national register does not know this SSIN.")
             self.add(CERTIFIED_NS, ATTR_GIVENNAME, person.first_name)
@@ -166,11 +166,11 @@ def _recognised_kind(uri: str) -> OrganisationKind | None:
     return next((k for k in OrganisationKind if uri == attr_org_recognised(k.value)), None)
 
 
-def certify(gw: "Gateway", niss: str, claims: list[Claim], today: date) -> list[Attribute]:
+def certify(platform: "Platform", niss: str, claims: list[Claim], today: date) -> list[Attribute]:
     """The attributes of an assertion for the holder of ``niss``: the
     identification attributes, then each claim the registries confirm.
     Raises :class:`AttributeRefused` on the first claim they do not."""
-    certifier = _Certifier(gw, niss, today)
+    certifier = _Certifier(platform, niss, today)
     certifier.add(IDENTIFICATION_NS, ATTR_CERT_HOLDER_SSIN, niss)
     certifier.add(IDENTIFICATION_NS, ATTR_PERSON_SSIN, niss)
     # organisation numbers before the "recognised" booleans that depend on them

@@ -48,7 +48,7 @@ from gateway.soap.envelope import STATUS_CONFLICT, STATUS_DATA_NOT_FOUND, SoapFa
 from gateway.soap.service import SoapRequest
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.ehealth.platform import Platform
 
 PATH = "/TherLink/v1"
 ACTION = "urn:be:fgov:ehealth:therlink:protocol:v1:"
@@ -68,9 +68,9 @@ PATIENT_PROOFS = frozenset({"eidsigning"})
 class TherLink:
     """The operations, over one gateway."""
 
-    def __init__(self, gw: "Gateway") -> None:
-        self.gw = gw
-        self.links = StoredLinks(gw.registries, gw.db, gw.ctx.pseudonyms, gw.register)
+    def __init__(self, platform: "Platform") -> None:
+        self.platform = platform
+        self.links = StoredLinks(platform.registries, platform.db, platform.pseudonyms, platform.register)
 
     # ------------------------------------------------------------ operations
 
@@ -78,8 +78,8 @@ class TherLink:
         principal, payload = caller(request), request.payload
         where = "/PutTherapeuticLinkRequest/therapeuticlink"
         element = payload.find(c("therapeuticlink"))
-        patient = read_patient(self.gw, element.find(c("patient")), f"{where}/patient")
-        party = read_party(self.gw, element.find(c("hcparty")), f"{where}/hcparty")
+        patient = read_patient(self.platform, element.find(c("patient")), f"{where}/patient")
+        party = read_party(self.platform, element.find(c("hcparty")), f"{where}/hcparty")
         as_patient = self._authorise(principal, patient, party, "declare")
         link_type = code_of(element.find(c("cd")), LINK_SCHEME, LINK_TYPES, f"{where}/cd")
         assert link_type is not None
@@ -90,7 +90,7 @@ class TherLink:
             raise SoapFault("proof-not-accepted", f"A link declared by {'the patient' if as_patient else 'the care party'} "
                             f"needs a proof of type {' or '.join(sorted(allowed))}, not {proof}.",
                             path="/PutTherapeuticLinkRequest/proof/cd")
-        today = self.gw.clock.today()
+        today = self.platform.clock.today()
         start = date_of(element.findtext(c("startdate")), where=f"{where}/startdate") or today
         end = date_of(element.findtext(c("enddate")), where=f"{where}/enddate")
         if end is not None and end < start:
@@ -101,7 +101,7 @@ class TherLink:
         new = Link("therlink", None, self.links.key(patient.niss), party.kind,
                    self.links.key(party.niss) if party.niss else None, party.nihii, party.hcparty, link_type, start, end,
                    proof_type=proof, comment=(element.findtext(c("comment")) or "").strip()[:255] or None)
-        with self.gw.db.transaction() as session:
+        with self.platform.db.transaction() as session:
             for link in self.links.links_of(patient.niss, session):
                 if self._same_party(link, party) and link.link_type == link_type and _overlap(link, new):
                     raise SoapFault("therlink-exists", f"A {link_type} link between this care party and the patient "
@@ -109,8 +109,8 @@ class TherLink:
                                     f"{(link.effective_end.isoformat() if link.effective_end else 'open')}; "
                                     "revoke it first or choose other dates.", status=STATUS_CONFLICT, path=where)
             stored = self.links.add(session, new, author_niss=principal.niss, author_role=principal.role.value,
-                                    now=self.gw.clock.now())
-        result = answer(self.gw, "PutTherapeuticLinkResponse", payload, SERVICE)
+                                    now=self.platform.clock.now())
+        result = answer(self.platform, "PutTherapeuticLinkResponse", payload, SERVICE)
         self._link_element(result, stored, patient, party)
         return result
 
@@ -118,23 +118,23 @@ class TherLink:
         principal, payload = caller(request), request.payload
         where = "/GetTherapeuticLinkRequest/select"
         select = payload.find(c("select"))
-        patient = read_patient(self.gw, select.find(c("patient")), f"{where}/patient")
+        patient = read_patient(self.platform, select.find(c("patient")), f"{where}/patient")
         wanted = select.find(c("hcparty"))
-        party = read_party(self.gw, wanted, f"{where}/hcparty") if wanted is not None else None
-        if not same_person(self.gw, principal.niss, patient.niss):
-            own = party_of(self.gw, principal)
-            if own is None or (party is not None and not acts_as_party(self.gw, principal, party)):
+        party = read_party(self.platform, wanted, f"{where}/hcparty") if wanted is not None else None
+        if not same_person(self.platform, principal.niss, patient.niss):
+            own = party_of(self.platform, principal)
+            if own is None or (party is not None and not acts_as_party(self.platform, principal, party)):
                 raise refuse("therlink-not-party", "A care party sees only its own links with a patient; the patient sees all.",
                              path=f"{where}/hcparty")
             party = party or own
         link_type = code_of(select.find(c("cd")), LINK_SCHEME, LINK_TYPES, f"{where}/cd", required=False)
-        today = self.gw.clock.today()
+        today = self.platform.clock.today()
         begin = date_of(select.findtext(c("begindate")), where=f"{where}/begindate")
         end = date_of(select.findtext(c("enddate")), where=f"{where}/enddate")
         links = [link for link in self.links.links_of(patient.niss)
                  if (party is None or self._same_party(link, party)) and (link_type is None or link.link_type == link_type)
                  and (_overlaps_period(link, begin, end) if begin or end else link.active_on(today))]
-        result = answer(self.gw, "GetTherapeuticLinkResponse", payload, SERVICE)
+        result = answer(self.platform, "GetTherapeuticLinkResponse", payload, SERVICE)
         listing = etree.SubElement(result, c("therapeuticlinklist"))
         for link in links:
             self._link_element(listing, link, patient, self._party(link))
@@ -144,14 +144,14 @@ class TherLink:
         principal, payload = caller(request), request.payload
         where = "/HasTherapeuticLinkRequest/select"
         select = payload.find(c("select"))
-        patient = read_patient(self.gw, select.find(c("patient")), f"{where}/patient")
-        party = read_party(self.gw, select.find(c("hcparty")), f"{where}/hcparty")
+        patient = read_patient(self.platform, select.find(c("patient")), f"{where}/patient")
+        party = read_party(self.platform, select.find(c("hcparty")), f"{where}/hcparty")
         self._authorise(principal, patient, party, "ask about")
         link_type = code_of(select.find(c("cd")), LINK_SCHEME, LINK_TYPES, f"{where}/cd", required=False)
-        day = date_of(select.findtext(c("date")), where=f"{where}/date") or self.gw.clock.today()
+        day = date_of(select.findtext(c("date")), where=f"{where}/date") or self.platform.clock.today()
         found = any(self._same_party(link, party) and (link_type is None or link.link_type == link_type)
                     and link.active_on(day) for link in self.links.links_of(patient.niss))
-        result = answer(self.gw, "HasTherapeuticLinkResponse", payload, SERVICE)
+        result = answer(self.platform, "HasTherapeuticLinkResponse", payload, SERVICE)
         etree.SubElement(result, c("hastherapeuticlink")).text = "true" if found else "false"
         return result
 
@@ -159,15 +159,15 @@ class TherLink:
         principal, payload = caller(request), request.payload
         where = "/RevokeTherapeuticLinkRequest/therapeuticlink"
         element = payload.find(c("therapeuticlink"))
-        patient = read_patient(self.gw, element.find(c("patient")), f"{where}/patient")
-        party = read_party(self.gw, element.find(c("hcparty")), f"{where}/hcparty")
+        patient = read_patient(self.platform, element.find(c("patient")), f"{where}/patient")
+        party = read_party(self.platform, element.find(c("hcparty")), f"{where}/hcparty")
         self._authorise(principal, patient, party, "revoke")
         link_type = code_of(element.find(c("cd")), LINK_SCHEME, LINK_TYPES, f"{where}/cd")
         code_of(payload.find(f"{c('proof')}/{c('cd')}"), PROOF_SCHEME, PROOF_TYPES,
                 "/RevokeTherapeuticLinkRequest/proof/cd", required=False)
         start = date_of(element.findtext(c("startdate")), where=f"{where}/startdate")
-        today = self.gw.clock.today()
-        with self.gw.db.transaction() as session:
+        today = self.platform.clock.today()
+        with self.platform.db.transaction() as session:
             targets = [link for link in self.links.links_of(patient.niss, session)
                        if self._same_party(link, party) and link.link_type == link_type
                        and (start is None or link.start == start) and link.revoked_on is None
@@ -177,8 +177,8 @@ class TherLink:
                                 "patient to revoke.", status=STATUS_DATA_NOT_FOUND, path=where)
             for link in targets:
                 self.links.revoke(session, link, on=today, by_niss=principal.niss, by_role=principal.role.value,
-                                  now=self.gw.clock.now())
-        result = answer(self.gw, "RevokeTherapeuticLinkResponse", payload, SERVICE)
+                                  now=self.platform.clock.now())
+        result = answer(self.platform, "RevokeTherapeuticLinkResponse", payload, SERVICE)
         etree.SubElement(result, c("revoked")).text = str(len(targets))
         return result
 
@@ -186,9 +186,9 @@ class TherLink:
 
     def _authorise(self, principal: Principal, patient: PersonRecord, party: Party, verb: str) -> bool:
         """True when the caller acts as the patient, False as the care party; a fault otherwise."""
-        if same_person(self.gw, principal.niss, patient.niss):
+        if same_person(self.platform, principal.niss, patient.niss):
             return True
-        if acts_as_party(self.gw, principal, party):
+        if acts_as_party(self.platform, principal, party):
             return False
         raise refuse("therlink-not-party", f"Only the care party of the link or the patient may {verb} it; "
                      "your token names neither.", path="hcparty")
@@ -200,10 +200,10 @@ class TherLink:
 
     def _party(self, link: Link) -> Party:
         if link.party_kind == PHARMACY:
-            organisation = self.gw.registries.organisation(link.party_nihii)
+            organisation = self.platform.registries.organisation(link.party_nihii)
             return Party(PHARMACY, link.party_nihii, None, link.party_hcparty, name=organisation.name if organisation else None)
-        record = self.gw.registries.professional(link.party_nihii)
-        person = self.gw.register.person(link.party_key or "")
+        record = self.platform.registries.professional(link.party_nihii)
+        person = self.platform.register.person(link.party_key or "")
         return Party(link.party_kind, link.party_nihii, person.niss if person else link.party_key, link.party_hcparty,
                      record.first_name if record else None, record.last_name if record else None)
 
@@ -234,15 +234,15 @@ def _overlaps_period(link: Link, begin: date | None, end: date | None) -> bool:
     return (begin is None or last is None or begin <= last) and (end is None or link.start <= end)
 
 
-def router(gw: "Gateway") -> APIRouter:
-    therlink = TherLink(gw)
+def router(platform: "Platform") -> APIRouter:
+    therlink = TherLink(platform)
     operations: dict[str, Callable[[SoapRequest], etree._Element]] = {
         "PutTherapeuticLink": therlink.put,
         "GetTherapeuticLink": therlink.get,
         "HasTherapeuticLink": therlink.has,
         "RevokeTherapeuticLink": therlink.revoke,
     }
-    service = hosted_service(gw, SERVICE, PATH, soap_contract("therlink", "TherLink-v1.wsdl"), soap_contract("hubservices", "hubservices-protocol-v2.xsd"), p, ACTION, operations)
+    service = hosted_service(platform, SERVICE, PATH, soap_contract("therlink", "TherLink-v1.wsdl"), soap_contract("hubservices", "hubservices-protocol-v2.xsd"), p, ACTION, operations)
     return service.router()
 
 

@@ -32,7 +32,7 @@ class Callers:
         from gateway.ehealth.sts_client import persona_token
 
         if key not in self._tokens:
-            self._tokens[key] = persona_token(self.live.base_url, self.live.gw, self.personas[key], clock=self.live.clock)
+            self._tokens[key] = persona_token(self.live.base_url, self.live.platform, self.personas[key], clock=self.live.clock)
         return self._tokens[key]
 
     def wsdl(self, path: str) -> str:
@@ -43,7 +43,7 @@ class Callers:
         with ``xsd``, every answer's payload is checked against it too."""
         from gateway.identity.zeep_wsse import SamlHolderOfKey
 
-        credential = self.live.gw.pki.persona(key)
+        credential = self.live.gw.platform.pki.persona(key)
         wsse = SamlHolderOfKey(self.token(key), credential.private_key, credential.certificate, clock=self.live.clock)
         return zeep.Client(self.wsdl(path), wsse=wsse, plugins=[SchemaCheck(xsd)] if xsd else [])
 
@@ -53,7 +53,7 @@ class Callers:
         from gateway.identity.xml import parse_untrusted
         from gateway.soap.envelope import envelope_bytes
 
-        credential = self.live.gw.pki.persona(key)
+        credential = self.live.gw.platform.pki.persona(key)
         envelope = sign_with_saml(parse_untrusted(envelope_bytes(payload)), self.token(key), credential.private_key,
                                   credential.certificate, clock=self.live.clock)
         headers = {"Content-Type": "text/xml; charset=utf-8"}

@@ -15,7 +15,7 @@ from gateway.ehealth.sandbox.phonetic import fold, phonetic_key
 
 @pytest.fixture
 def links(gw) -> StoredLinks:
-    return StoredLinks(gw.registries, gw.db, gw.ctx.pseudonyms, gw.register)
+    return StoredLinks(gw.platform.registries, gw.platform.db, gw.platform.pseudonyms, gw.platform.register)
 
 
 def declare(gw, links: StoredLinks, patient: str, party_niss: str | None, nihii: str, *, start, end=None,
@@ -23,18 +23,18 @@ def declare(gw, links: StoredLinks, patient: str, party_niss: str | None, nihii:
     link = Link("therlink", None, links.key(patient), kind, links.key(party_niss) if party_niss else None, nihii,
                 "orgpharmacy" if kind == PHARMACY else "persphysician",
                 "pharmaceuticalcare" if kind == PHARMACY else "gpconsultation", start, end, proof_type="eidreading")
-    with gw.db.transaction() as session:
+    with gw.platform.db.transaction() as session:
         return links.add(session, link, author_niss=party_niss or patient, author_role="provider", now=gw.clock.now())
 
 
 def revoke(gw, links: StoredLinks, patient: str, match, on) -> None:
-    with gw.db.transaction() as session:
+    with gw.platform.db.transaction() as session:
         for link in [l for l in links.links_of(patient, session) if match(l)]:
             links.revoke(session, link, on=on, by_niss=patient, by_role="patient", now=gw.clock.now())
 
 
 def test_without_a_store_the_registries_links_answer(gw, personas):
-    facts = SandboxCareFacts(gw.registries, register=gw.register)
+    facts = SandboxCareFacts(gw.platform.registries, register=gw.platform.register)
     today = gw.clock.today()
     assert facts.has_therapeutic_link(personas["gp"].niss, personas["patient"].niss, today)
     assert not facts.has_therapeutic_link(personas["gp-no-link"].niss, personas["patient"].niss, today)
@@ -88,14 +88,14 @@ def test_links_are_stored_under_pseudonyms_and_follow_a_niss_change(gw, personas
 
     from tests.ehealth.test_register import unused_national_number
 
-    person = gw.registries.person(personas["patient-2"].niss)
-    new = unused_national_number(gw.registries, person)
-    gw.register.inject_niss_change(person.niss, new, gw.clock.today())
+    person = gw.platform.registries.person(personas["patient-2"].niss)
+    new = unused_national_number(gw.platform.registries, person)
+    gw.platform.register.inject_niss_change(person.niss, new, gw.clock.today())
     gp = personas["gp-no-link"]
     declare(gw, links, new, gp.niss, gp.nihii, start=gw.clock.today())
     for number in (person.niss, new):
         assert gw.ctx.facts.has_therapeutic_link(gp.niss, number, gw.clock.today())
-    with gw.db.engine.connect() as connection:
+    with gw.platform.db.engine.connect() as connection:
         stored = " ".join(str(v) for row in connection.execute(text("SELECT * FROM therlink_link")) for v in row)
     assert person.niss not in stored and new not in stored and gp.niss not in stored
 

@@ -167,10 +167,10 @@ def test_discovery_names_the_realm_endpoints_under_the_request_base_url(live):
 def test_jwks_publishes_the_oauth_key_with_its_thumbprint_as_kid(live):
     jwks = httpx.get(discovery(live)["jwks_uri"]).json()
     (key,) = jwks["keys"]
-    oauth = live.gw.pki.platform("oauth").certificate
+    oauth = live.gw.platform.pki.platform("oauth").certificate
     assert key["kty"] == "RSA" and key["alg"] == "RS256" and key["use"] == "sig"
     assert key["kid"] == jwk_thumbprint(oauth.public_key())
-    assert base64.b64decode(key["x5c"][0]) == live.gw.pki.platform("oauth").cert_der()
+    assert base64.b64decode(key["x5c"][0]) == live.gw.platform.pki.platform("oauth").cert_der()
     assert jwt.PyJWK(key).key.public_numbers() == oauth.public_key().public_numbers()
     assert "d" not in key  # public half only
 
@@ -181,7 +181,7 @@ def test_jwks_publishes_the_oauth_key_with_its_thumbprint_as_kid(live):
 def test_client_credentials_for_an_insurer_with_its_sandbox_key(live, registries):
     insurer = registries.insurer("100")
     client_id = f"cbe-{insurer.cbe}"
-    response = client_credentials(live, assertion(live, live.gw.pki.organisation(insurer.nihii), client_id))
+    response = client_credentials(live, assertion(live, live.gw.platform.pki.organisation(insurer.nihii), client_id))
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
     body = response.json()
@@ -201,7 +201,7 @@ def test_client_credentials_for_an_insurer_with_its_sandbox_key(live, registries
 def test_IC_R7_insurer_token_receives_its_own_members_export_only(live, registries):
     insurer = registries.insurer("100")
     client_id = f"cbe-{insurer.cbe}"
-    token = client_credentials(live, assertion(live, live.gw.pki.organisation(insurer.nihii), client_id)).json()
+    token = client_credentials(live, assertion(live, live.gw.platform.pki.organisation(insurer.nihii), client_id)).json()
     principal = verifier_for(live).verify(token["access_token"]).principal()
     assert principal.role is Role.INSURER and principal.organisation_nihii == insurer.nihii
     assert principal.extra["client_id"] == client_id
@@ -214,7 +214,7 @@ def test_IC_R7_insurer_token_receives_its_own_members_export_only(live, registri
 def test_IC_A9_a_psi_acting_as_itself_gets_role_organisation_and_no_patient_list(live, registries):
     psi = organisation(registries, OrganisationKind.PSI)
     client_id = f"cbe-{psi.cbe}"
-    token = client_credentials(live, assertion(live, live.gw.pki.organisation(psi.nihii), client_id)).json()
+    token = client_credentials(live, assertion(live, live.gw.platform.pki.organisation(psi.nihii), client_id)).json()
     principal = verifier_for(live).verify(token["access_token"]).principal()
     assert principal.role is Role.ORGANISATION and principal.organisation_nihii == psi.nihii
     with pytest.raises(DomainError) as denied:
@@ -225,42 +225,42 @@ def test_IC_A9_a_psi_acting_as_itself_gets_role_organisation_and_no_patient_list
 def test_client_credentials_refuses_another_organisations_key(live, registries):
     insurer, other = registries.insurer("100"), registries.insurer("200")
     client_id = f"cbe-{insurer.cbe}"
-    forged = assertion(live, live.gw.pki.organisation(other.nihii), client_id,
-                       kid=jwk_thumbprint(live.gw.pki.organisation(insurer.nihii).certificate.public_key()))
+    forged = assertion(live, live.gw.platform.pki.organisation(other.nihii), client_id,
+                       kid=jwk_thumbprint(live.gw.platform.pki.organisation(insurer.nihii).certificate.public_key()))
     refused(client_credentials(live, forged), 401, "invalid_client", "signature does not verify")
     # and with the other key's own kid: unknown to this client
-    refused(client_credentials(live, assertion(live, live.gw.pki.organisation(other.nihii), client_id)),
+    refused(client_credentials(live, assertion(live, live.gw.platform.pki.organisation(other.nihii), client_id)),
             401, "invalid_client", "unknown key id")
 
 
 def test_client_credentials_refuses_an_expired_assertion(live, registries):
     insurer = registries.insurer("100")
     now = int(live.clock.now().timestamp())
-    stale = assertion(live, live.gw.pki.organisation(insurer.nihii), f"cbe-{insurer.cbe}", iat=now - 600, exp=now - 120)
+    stale = assertion(live, live.gw.platform.pki.organisation(insurer.nihii), f"cbe-{insurer.cbe}", iat=now - 600, exp=now - 120)
     refused(client_credentials(live, stale), 401, "invalid_client", "expired")
 
 
 def test_client_credentials_refuses_a_long_lived_assertion(live, registries):
     insurer = registries.insurer("100")
     now = int(live.clock.now().timestamp())
-    long_lived = assertion(live, live.gw.pki.organisation(insurer.nihii), f"cbe-{insurer.cbe}", exp=now + 3600)
+    long_lived = assertion(live, live.gw.platform.pki.organisation(insurer.nihii), f"cbe-{insurer.cbe}", exp=now + 3600)
     refused(client_credentials(live, long_lived), 401, "invalid_client", "too long")
 
 
 def test_client_credentials_refuses_a_replayed_jti(live, registries):
     insurer = registries.insurer("100")
-    signed = assertion(live, live.gw.pki.organisation(insurer.nihii), f"cbe-{insurer.cbe}")
+    signed = assertion(live, live.gw.platform.pki.organisation(insurer.nihii), f"cbe-{insurer.cbe}")
     assert client_credentials(live, signed).status_code == 200
     refused(client_credentials(live, signed), 401, "invalid_client", "already used")
     # the same jti in a freshly signed assertion is a replay too
     jti = jwt.decode(signed, options={"verify_signature": False})["jti"]
-    again = assertion(live, live.gw.pki.organisation(insurer.nihii), f"cbe-{insurer.cbe}", jti=jti)
+    again = assertion(live, live.gw.platform.pki.organisation(insurer.nihii), f"cbe-{insurer.cbe}", jti=jti)
     refused(client_credentials(live, again), 401, "invalid_client", "already used")
 
 
 def test_client_credentials_refuses_an_unknown_client(live, registries):
     insurer = registries.insurer("100")
-    refused(client_credentials(live, assertion(live, live.gw.pki.organisation(insurer.nihii), "cbe-0403019261")),
+    refused(client_credentials(live, assertion(live, live.gw.platform.pki.organisation(insurer.nihii), "cbe-0403019261")),
             401, "invalid_client", "unknown client")
 
 
@@ -282,7 +282,7 @@ def test_client_credentials_refuses_alg_none_and_hs256(live, registries):
 
 def test_client_credentials_refuses_a_wrong_audience_and_a_missing_assertion(live, registries):
     insurer = registries.insurer("100")
-    other_aud = assertion(live, live.gw.pki.organisation(insurer.nihii), f"cbe-{insurer.cbe}", aud="https://elsewhere/token")
+    other_aud = assertion(live, live.gw.platform.pki.organisation(insurer.nihii), f"cbe-{insurer.cbe}", aud="https://elsewhere/token")
     refused(client_credentials(live, other_aud), 401, "invalid_client", "audience")
     response = httpx.post(discovery(live)["token_endpoint"], data={"grant_type": "client_credentials", "client_id": f"cbe-{insurer.cbe}",
                                                                    "client_secret": "guess"})
@@ -454,7 +454,7 @@ def test_userinfo_needs_a_valid_token_with_openid(live, registries):
     response = httpx.get(meta["userinfo_endpoint"], headers={"Authorization": "Bearer not.a.token"})
     assert response.status_code == 401 and 'error="invalid_token"' in response.headers["www-authenticate"]
     insurer = registries.insurer("100")
-    m2m = client_credentials(live, assertion(live, live.gw.pki.organisation(insurer.nihii), f"cbe-{insurer.cbe}")).json()
+    m2m = client_credentials(live, assertion(live, live.gw.platform.pki.organisation(insurer.nihii), f"cbe-{insurer.cbe}")).json()
     response = httpx.get(meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {m2m['access_token']}"})
     assert response.status_code == 403 and response.json()["error"] == "insufficient_scope"
 
@@ -468,7 +468,7 @@ SAML1 = "urn:ietf:params:oauth:token-type:saml1"
 def sts_token(live, persona: Persona, **options: Any) -> bytes:  # type: ignore[no-untyped-def]
     from gateway.ehealth.sts_client import persona_token
 
-    return persona_token(live.base_url, live.gw, persona, **options)
+    return persona_token(live.base_url, live.platform, persona, **options)
 
 
 def exchange(live, saml: bytes, client_assertion: str | None, **extra: str) -> httpx.Response:  # type: ignore[no-untyped-def]
@@ -482,7 +482,7 @@ def exchange(live, saml: bytes, client_assertion: str | None, **extra: str) -> h
 def test_IC_A1_an_exchanged_sts_token_of_the_gp_consults_a_linked_patient(live, personas):
     gp = personas["gp"]
     saml = sts_token(live, gp, lifetime=timedelta(minutes=5))
-    proof = assertion(live, live.gw.pki.persona("gp"), f"ssin-{gp.niss}")
+    proof = assertion(live, live.gw.platform.pki.persona("gp"), f"ssin-{gp.niss}")
     response = exchange(live, saml, proof)
     assert response.status_code == 200, response.text
     body = response.json()
@@ -501,10 +501,10 @@ def test_token_exchange_demands_proof_of_the_holder_key(live, personas):
     saml = sts_token(live, gp)
     refused(exchange(live, saml, None), 401, "invalid_client", "private_key_jwt")
     # the nurse's key under the gp's client id: a stolen assertion is not enough
-    stolen = assertion(live, live.gw.pki.persona("nurse"), f"ssin-{gp.niss}",
-                       kid=jwk_thumbprint(live.gw.pki.persona("gp").certificate.public_key()))
+    stolen = assertion(live, live.gw.platform.pki.persona("nurse"), f"ssin-{gp.niss}",
+                       kid=jwk_thumbprint(live.gw.platform.pki.persona("gp").certificate.public_key()))
     refused(exchange(live, saml, stolen), 401, "invalid_client", "signature does not verify")
-    refused(exchange(live, saml, assertion(live, live.gw.pki.persona("nurse"), f"ssin-{nurse.niss}")),
+    refused(exchange(live, saml, assertion(live, live.gw.platform.pki.persona("nurse"), f"ssin-{nurse.niss}")),
             401, "invalid_client", "unknown client")
 
 
@@ -513,7 +513,7 @@ def test_token_exchange_refuses_other_token_types_and_altered_or_expired_asserti
     saml = sts_token(live, gp, lifetime=timedelta(minutes=5))
 
     def proof() -> str:
-        return assertion(live, live.gw.pki.persona("gp"), f"ssin-{gp.niss}")
+        return assertion(live, live.gw.platform.pki.persona("gp"), f"ssin-{gp.niss}")
 
     refused(exchange(live, saml, proof(), subject_token_type="urn:ietf:params:oauth:token-type:saml2"),
             400, "invalid_request", "saml1")

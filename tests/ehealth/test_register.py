@@ -14,6 +14,7 @@ from sqlalchemy import text
 import gateway.ehealth.model  # noqa: F401  (registers the register_mutation table)
 from gateway.domain.clock import FixedClock
 from gateway.domain.database import Database
+from gateway.ehealth.store import create_platform_schema, drop_platform_schema
 from gateway.domain.identifiers import InvalidIdentifier, NissKind, check_niss, make_niss
 from gateway.domain.ports import MutationKind, PersonRecord
 from gateway.ehealth.sandbox.facts import SandboxCareFacts
@@ -30,11 +31,12 @@ def sandbox() -> SandboxRegistries:
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
-    """A temporary SQLite file, or the PostgreSQL database named by
-    CARE_GATEWAY_TEST_DATABASE_URL (its tables are dropped and recreated)."""
+    """The simulated platform's database: a temporary SQLite file, or the
+    PostgreSQL database named by CARE_GATEWAY_TEST_DATABASE_URL (its tables
+    are dropped and recreated)."""
     database = Database(os.environ.get("CARE_GATEWAY_TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/t.sqlite3")
-    database.drop_schema()
-    database.create_schema()
+    drop_platform_schema(database)
+    create_platform_schema(database)
     yield database
     database.dispose()
 
@@ -80,7 +82,7 @@ def test_inject_death(register: SandboxNationalRegister, sandbox: SandboxRegistr
     assert register.mutations_after(0) == [mutation]
     assert register.mutations_after(1) == []
 
-    other_instance = SandboxNationalRegister(sandbox, db, fixed_clock)  # another gateway on the same database
+    other_instance = SandboxNationalRegister(sandbox, db, fixed_clock)  # another platform instance on the same database
     seen = other_instance.person(patient)
     assert seen and seen.death_date == date(2026, 6, 1)
     with db.transaction() as session:
@@ -181,8 +183,8 @@ def test_a_fresh_database_resets_the_register(register: SandboxNationalRegister,
     register.inject_death(sandbox.cast.patient, date(2026, 6, 1))
     register.inject_death(sandbox.cast.patient_2, date(2026, 6, 2))
     assert register.person(sandbox.cast.patient).deceased  # type: ignore[union-attr]
-    db.drop_schema()
-    db.create_schema()
+    drop_platform_schema(db)
+    create_platform_schema(db)
     assert register.person(sandbox.cast.patient) == sandbox.person(sandbox.cast.patient)
     assert register.mutations_after(0) == []
     assert register.inject_death(sandbox.cast.patient_2, date(2026, 6, 3)).seq == 1

@@ -57,19 +57,19 @@ def restore_clock(live):
 
 def persona(live, key: str) -> Persona:
     """A persona of the live gateway's own registries."""
-    return personas_of(live.gw.registries)[key]
+    return personas_of(live.gw.platform.registries)[key]
 
 
 def token_for(live, key: str, **kw) -> bytes:
-    return persona_token(live.base_url, live.gw, persona(live, key), clock=live.clock, **kw)
+    return persona_token(live.base_url, live.platform, persona(live, key), clock=live.clock, **kw)
 
 
 def verified(live, token: bytes):
-    return verify_assertion(parse_untrusted(token), trusted=[live.gw.pki.platform("sts").certificate], clock=live.clock)
+    return verify_assertion(parse_untrusted(token), trusted=[live.gw.platform.pki.platform("sts").certificate], clock=live.clock)
 
 
 def refusal(live, cert_name: str, claims: list[tuple[str, str]]) -> StsRefused:
-    cred = live.gw.pki.credential(cert_name)
+    cred = live.gw.platform.pki.credential(cert_name)
     with pytest.raises(StsRefused) as err:
         request_token(live.base_url, cred.private_key, cred.certificate, claims=claims, clock=live.clock)
     return err.value
@@ -99,7 +99,7 @@ def test_professionals_get_their_certified_quality_and_nihii(live, key):
     who = persona(live, key)
     token = verified(live, token_for(live, key))
     assert token.issuer == STS_ISSUER
-    assert token.subject_certificate == live.gw.pki.persona(key).certificate
+    assert token.subject_certificate == live.gw.platform.pki.persona(key).certificate
     claims = token.claims()
     assert (claims.niss, claims.role, claims.quality, claims.nihii) == (who.niss, Role.PROVIDER, who.quality,
                                                                        who.nihii)
@@ -107,7 +107,7 @@ def test_professionals_get_their_certified_quality_and_nihii(live, key):
         assert token.attributes[ATTR_DOCTOR_BOOLEAN] == ["true"] and token.attributes[ATTR_DOCTOR_NIHII] == [who.nihii]
     else:
         assert token.attributes[attr_professional_boolean(who.quality)] == ["true"]
-    assert token.attributes[ATTR_GIVENNAME] == [live.gw.registries.professionals_of(who.niss)[0].first_name]
+    assert token.attributes[ATTR_GIVENNAME] == [live.gw.platform.registries.professionals_of(who.niss)[0].first_name]
 
 
 def test_pharmacist_gets_the_recognised_pharmacy_and_their_nihii(live):
@@ -147,12 +147,12 @@ def test_issued_token_secures_a_service_call(live):
     from gateway.identity.replay import ReplayGuard
 
     token = token_for(live, "nurse")
-    cred = live.gw.pki.persona("nurse")
+    cred = live.gw.platform.pki.persona("nurse")
     payload = etree.Element("{urn:test}Ping")
     envelope = sign_with_saml(parse_untrusted(envelope_bytes(payload)), token, cred.private_key, cred.certificate,
                               clock=live.clock)
     result = verify_message(read_envelope(parse_untrusted(etree.tostring(envelope))), mode="saml-hok",
-                            trusted_sts=[live.gw.pki.platform("sts").certificate], ca=live.gw.pki.ca.certificate,
+                            trusted_sts=[live.gw.platform.pki.platform("sts").certificate], ca=live.gw.platform.pki.ca.certificate,
                             clock=live.clock, replay=ReplayGuard(live.gw.db))
     assert result.principal is not None and result.principal.quality == "nurse"
 
@@ -217,7 +217,7 @@ def test_certificate_from_outside_the_sandbox_ca_is_refused(live):
 
 def test_refusal_is_a_soap_fault_with_status_and_attribute_in_the_detail(live):
     """What a connector sees on the wire, without our client's help."""
-    cred = live.gw.pki.persona("expired-visa")
+    cred = live.gw.platform.pki.persona("expired-visa")
     client = zeep.Client(sts_url(live.base_url) + "?wsdl", wsse=X509Signature(cred.private_key, cred.certificate, live.clock))
     with pytest.raises(zeep.exceptions.Fault) as fault:
         client.service.RequestSecurityToken(
@@ -244,9 +244,9 @@ def test_issuance_and_refusal_are_logged(live, caplog):
 
 
 def _signed_rst(live, key: str, *, use_key_of: str | None = None) -> bytes:
-    cred = live.gw.pki.persona(key)
+    cred = live.gw.platform.pki.persona(key)
     client = zeep.Client(sts_url(live.base_url) + "?wsdl")
-    use = live.gw.pki.persona(use_key_of or key).certificate
+    use = live.gw.platform.pki.persona(use_key_of or key).certificate
     import base64
 
     from cryptography.hazmat.primitives import serialization
@@ -310,14 +310,14 @@ def test_wrong_soap_action_is_refused(live):
 
 def test_legacy_request_gets_a_samlp_response_with_the_assertion(live):
     gp = persona(live, "gp")
-    cred = live.gw.pki.persona("gp")
+    cred = live.gw.platform.pki.persona("gp")
     token = request_token_legacy(live.base_url, cred.private_key, cred.certificate, claims=persona_claims(gp), clock=live.clock)
     claims = verified(live, token).claims()
     assert (claims.niss, claims.quality, claims.nihii) == (gp.niss, "doctor", gp.nihii)
 
 
 def test_legacy_response_carries_a_success_status(live):
-    cred = live.gw.pki.persona("nurse")
+    cred = live.gw.platform.pki.persona("nurse")
     request = build_legacy_request(cred.private_key, cred.certificate, persona_claims(persona(live, "nurse")),
                                    clock=live.clock)
     status, root = post(live, envelope_bytes(request), action="urn:be:fgov:ehealth:sts:protocol:v1:RequestSecureToken")
@@ -327,7 +327,7 @@ def test_legacy_response_carries_a_success_status(live):
 
 
 def test_legacy_refusal_is_a_saml_status_naming_the_attribute(live):
-    cred = live.gw.pki.persona("expired-visa")
+    cred = live.gw.platform.pki.persona("expired-visa")
     with pytest.raises(StsRefused) as err:
         request_token_legacy(live.base_url, cred.private_key, cred.certificate,
                              claims=persona_claims(persona(live, "expired-visa")), clock=live.clock)
@@ -338,7 +338,7 @@ def test_legacy_refusal_is_a_saml_status_naming_the_attribute(live):
 
 
 def test_tampered_legacy_request_is_refused(live):
-    cred = live.gw.pki.persona("gp-no-link")
+    cred = live.gw.platform.pki.persona("gp-no-link")
     request = build_legacy_request(cred.private_key, cred.certificate, [(ATTR_CERT_HOLDER_SSIN, "")], clock=live.clock)
     designator = request.find(f".//{{{SAML_NS}}}AttributeDesignator")
     designator.set("AttributeName", ATTR_DOCTOR_BOOLEAN)
@@ -347,7 +347,7 @@ def test_tampered_legacy_request_is_refused(live):
 
 
 def test_legacy_request_cannot_be_replayed_or_kept(live, restore_clock):
-    cred = live.gw.pki.persona("gp")
+    cred = live.gw.platform.pki.persona("gp")
     request = envelope_bytes(build_legacy_request(cred.private_key, cred.certificate, [], clock=live.clock))
     action = "urn:be:fgov:ehealth:sts:protocol:v1:RequestSecureToken"
     assert post(live, request, action=action)[0] == 200
@@ -372,8 +372,8 @@ def test_xmlsec1_verifies_the_issued_assertion_with_the_sts_certificate(live, xm
     token = tmp_path / "assertion.xml"
     token.write_bytes(token_for(live, "pharmacist"))
     sts_pem, ca_pem = tmp_path / "sts.pem", tmp_path / "ca.pem"
-    sts_pem.write_bytes(live.gw.pki.platform("sts").cert_pem)
-    ca_pem.write_bytes(live.gw.pki.ca.cert_pem)
+    sts_pem.write_bytes(live.gw.platform.pki.platform("sts").cert_pem)
+    ca_pem.write_bytes(live.gw.platform.pki.ca.cert_pem)
     command = [xmlsec1, "--verify", "--id-attr:AssertionID", f"{SAML_NS}:Assertion", "--trusted-pem", str(ca_pem),
                "--pubkey-cert-pem", str(sts_pem), str(token)]
     ok = subprocess.run(command, capture_output=True, text=True)
@@ -396,12 +396,12 @@ def test_IC_A3_sts_token_of_psi_staff_carries_their_confirmed_role(live, persona
     from gateway.identity.xml import parse_untrusted
 
     coordinator = personas["psi-coordinator"]
-    token = persona_token(live.base_url, live.gw, coordinator, clock=live.clock)
-    verified = verify_assertion(parse_untrusted(token), trusted=[live.gw.pki.platform("sts").certificate], clock=live.clock)
+    token = persona_token(live.base_url, live.platform, coordinator, clock=live.clock)
+    verified = verify_assertion(parse_untrusted(token), trusted=[live.gw.platform.pki.platform("sts").certificate], clock=live.clock)
     principal = verified.claims().principal()
     assert (principal.role.value, principal.organisation_nihii) == ("psi-coordinator", coordinator.organisation_nihii)
     assert live.gw.inclusions.list_patients(principal).page_size > 0  # IC-F4 through an STS token
-    credential = live.gw.pki.persona("psi-admin")
+    credential = live.gw.platform.pki.persona("psi-admin")
     wrong = [(uri, value) for uri, value in persona_claims(personas["psi-admin"])]
     wrong = [c for c in wrong if "psi-administrative" not in c[0]] + [(attr_org_role("psi", "psi-coordinator"), "")]
     with pytest.raises(StsRefused) as err:

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from gateway.ehealth.consultrn import mutation_json
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.ehealth.platform import Platform
 
 
 class MutationRequest(BaseModel):
@@ -32,20 +32,20 @@ class MutationRequest(BaseModel):
     date: str | None = None
 
 
-def router(gw: "Gateway") -> APIRouter:
+def router(platform: "Platform") -> APIRouter:
     api = APIRouter(prefix="/sandbox", tags=["sandbox"])
 
     @api.post("/register/mutations", status_code=201,
               summary="Announce a death or a NISS change in the sandbox national register")
     def inject(request: MutationRequest) -> Any:
         try:
-            on = _day(request.date) if request.date else gw.clock.today()
+            on = _day(request.date) if request.date else platform.clock.today()
             if request.kind == "death":
-                mutation = gw.register.inject_death(request.niss, on)
+                mutation = platform.register.inject_death(request.niss, on)
             elif request.kind == "niss-change":
                 if not request.new_niss:
                     raise ValueError("A niss-change needs new_niss, the person's new number.")
-                mutation = gw.register.inject_niss_change(request.niss, request.new_niss, on)
+                mutation = platform.register.inject_niss_change(request.niss, request.new_niss, on)
             else:
                 raise ValueError(f"kind must be 'death' or 'niss-change', not {request.kind!r}.")
         except ValueError as exc:
