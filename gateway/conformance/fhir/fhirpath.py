@@ -8,8 +8,9 @@
    fhirpathpy's member navigation with one that merges them; HL7 Belgium's
    own expressions (``value.extension.where(url = ...)``) rely on it.
 2. **FHIR functions** the R4 invariants call: ``hasValue()``,
-   ``htmlChecks()`` (narrative: well-formed XHTML ``div`` without active
-   content) and ``resolve()`` (contained resources and Bundle entries).
+   ``htmlChecks()`` (narrative: an XHTML ``div`` of allowed elements, with
+   content; see :mod:`gateway.conformance.fhir.narrative`) and ``resolve()``
+   (contained resources and Bundle entries).
 3. **R4-era ``as()``.** R4's ``dom-3`` calls ``descendants().as(canonical)``
    on a collection; fhirpathpy follows the later normative rule (singleton
    or error), the HL7 validator filters like ``ofType()``. We filter, so that
@@ -28,13 +29,13 @@ from collections import abc
 from threading import Lock
 from typing import Any, Callable
 
-from lxml import etree
-
 from fhirpathpy.engine import do_eval, nodes, util
 from fhirpathpy.engine.invocations.constants import constants
 from fhirpathpy.engine.invocations.filtering import of_type_fn
 from fhirpathpy.models import models
 from fhirpathpy.parser import parse
+
+from gateway.conformance.fhir.narrative import XHTML_NS, analyse
 
 MODEL = models["r4"]
 _installed = False
@@ -114,29 +115,11 @@ def _has_value(ctx: dict[str, Any], coll: list[Any]) -> list[bool]:
     return [data is not None and not isinstance(data, (abc.Mapping, list))]
 
 
-_XHTML = "http://www.w3.org/1999/xhtml"
-_ACTIVE = {"script", "object", "applet", "embed", "form", "input", "iframe", "frame", "frameset", "base", "link", "meta", "style"}
-
-
 def html_is_safe(text: str) -> bool:
-    """txt-1/txt-2: an XHTML ``div`` with content, no active content, no event attributes."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    try:
-        root = etree.fromstring(text.encode("utf-8"), parser)
-    except etree.XMLSyntaxError:
-        return False
-    if root.tag != f"{{{_XHTML}}}div":
-        return False
-    if not ("".join(root.itertext()).strip() or len(root) > 0):
-        return False
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        if etree.QName(element).localname in _ACTIVE:
-            return False
-        if any(str(name).lower().startswith("on") for name in element.attrib):
-            return False
-    return True
+    """txt-1 and txt-2 together: an XHTML ``div`` with content, only the allowed
+    elements and attributes (so no active content, no event attributes)."""
+    found = analyse(text)
+    return found.root_name == "div" and found.root_namespace == XHTML_NS and found.names_ok and found.content_ok
 
 
 def _html_checks(ctx: dict[str, Any], coll: list[Any]) -> list[bool]:

@@ -1,23 +1,33 @@
 """Running ElementDefinition constraints (invariants) on one element.
 
-``ele-1`` (every element has a value or children) and ``ext-1`` (an
-extension has a value or sub-extensions, not both) sit on nearly every
-element; they are checked natively, with the same meaning, rather than
-through the FHIRPath engine thousands of times. Every other constraint with
-an expression is evaluated with :class:`FhirPath`. An expression that cannot
-be evaluated (a function fhirpathpy lacks) gives a *warning* naming the
-invariant, never a crash and never a silent pass.
+The R4 core invariants that sit on nearly every element (``ele-1``,
+``ext-1``, ``dom-*``, ``per-1``, ``ref-1``, ``txt-*``, ``att-1``) are checked
+natively (:mod:`gateway.conformance.fhir.native`), with the meaning of their
+expression. Every other constraint with an expression is evaluated with
+:class:`FhirPath`. An expression that cannot be evaluated (a function
+fhirpathpy lacks) gives a *warning* naming the invariant, never a crash and
+never a silent pass.
+
+An expression of the form ``iif(system = 'A' or system = 'B', ..., true)``
+(our identifier checks) holds whenever the focus's ``system`` is none of
+them; that is decided without the FHIRPath engine.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 
 from gateway.conformance.fhir.fhirpath import FhirPath
+from gateway.conformance.fhir.native import NativeInvariants, element_has_content, extension_is_consistent
 from gateway.conformance.fhir.structure import Constraint
 
-NATIVE = {"ele-1", "ext-1"}
+__all__ = ["Failure", "InvariantRunner", "element_has_content", "extension_is_consistent"]
+
+_GUARD = re.compile(r"^iif\((system = '[^']*'(?: or system = '[^']*')*), .*, true\)$", re.DOTALL)
+_SYSTEM = re.compile(r"system = '([^']*)'")
 
 
 @dataclass(frozen=True)
@@ -26,29 +36,22 @@ class Failure:
     severity: str
     message: str
     evaluated: bool  # False: the expression could not be evaluated
+    suffix: str = ""  # where inside the element, for checks that name a part (dom-3: ".contained[1]")
 
 
-def element_has_content(value: Any, companion: Any = None) -> bool:
-    """ele-1: ``hasValue() or (children().count() > id.count())``."""
-    if isinstance(value, dict):
-        return any(key != "id" for key in value)
-    if value is None:
-        return isinstance(companion, dict) and any(key != "id" for key in companion)
-    return True
-
-
-def extension_is_consistent(value: Any) -> bool:
-    """ext-1: ``extension.exists() != value.exists()``."""
-    if not isinstance(value, dict):
-        return True
-    has_extension = bool(value.get("extension"))
-    has_value = any(k.startswith("value") and k[5:6].isupper() for k in value)
-    return has_extension != has_value
+@lru_cache(maxsize=512)
+def _guard(expression: str) -> frozenset[str] | None:
+    """The systems an ``iif(system = ..., ..., true)`` expression is about, or None."""
+    match = _GUARD.match(expression)
+    if match is None:
+        return None
+    return frozenset(_SYSTEM.findall(match.group(1)))
 
 
 class InvariantRunner:
-    def __init__(self, fhirpath: FhirPath) -> None:
+    def __init__(self, fhirpath: FhirPath, native: NativeInvariants | None = None) -> None:
         self.fhirpath = fhirpath
+        self.native = native if native is not None else NativeInvariants({})
 
     def run(
         self, constraints: tuple[Constraint, ...] | list[Constraint], value: Any, *,
@@ -60,15 +63,23 @@ class InvariantRunner:
             if skip is not None and skip(constraint):
                 continue
             severity = "information" if constraint.best_practice else constraint.severity
-            if constraint.key == "ele-1":
-                if not element_has_content(value, companion):
+            check = self.native.check_for(constraint.key, constraint.expression)
+            if check is not None:
+                verdict = check(value, companion, variables)
+                if verdict is False:
                     failures.append(Failure(constraint, severity, constraint.human, True))
+                elif isinstance(verdict, list):
+                    failures.extend(Failure(constraint, severity, message, True, suffix) for suffix, message in verdict)
                 continue
-            if constraint.key == "ext-1":
-                if not extension_is_consistent(value):
+            if constraint.key in ("ele-1", "ext-1") and not constraint.expression:
+                holds = element_has_content(value, companion) if constraint.key == "ele-1" else extension_is_consistent(value)
+                if not holds:
                     failures.append(Failure(constraint, severity, constraint.human, True))
                 continue
             if not constraint.expression:
+                continue
+            systems = _guard(constraint.expression)
+            if systems is not None and (not isinstance(value, dict) or value.get("system") not in systems):
                 continue
             try:
                 result = self.fhirpath.evaluate(

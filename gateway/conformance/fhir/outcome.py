@@ -33,6 +33,7 @@ KINDS: dict[str, str] = {
     "reference": "invalid",
     "invariant": "invariant",
     "profile": "not-found",
+    "datatype": "invalid",
 }
 _SEVERITY_ORDER = {"fatal": 0, "error": 1, "warning": 2, "information": 3}
 

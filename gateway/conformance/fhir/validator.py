@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from gateway.conformance.fhir.fhirpath import FhirPath
 from gateway.conformance.fhir.invariants import InvariantRunner
+from gateway.conformance.fhir.native import NativeInvariants
 from gateway.conformance.fhir.outcome import ValidationIssue, ValidationResult
 from gateway.conformance.fhir.package import Definitions, default_definitions
 from gateway.conformance.fhir.slicing import SliceMatcher
@@ -36,7 +37,8 @@ class FhirValidator:
         self.structures = Structures(self.definitions)
         self.terminology = Terminology(self.definitions)
         self.fhirpath = FhirPath()
-        self.invariants = InvariantRunner(self.fhirpath)
+        self.invariants = InvariantRunner(self.fhirpath, NativeInvariants.from_core(
+            lambda type_name: self.structures.with_snapshot(self.definitions.core_url(type_name))))
         self.slices = SliceMatcher(self.structures)
         self._regex: dict[str, str | None] = {}
 

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
+from gateway.conformance.fhir.datatypes import Finding, identifier_findings, primitive_findings
 from gateway.conformance.fhir.invariants import element_has_content
 from gateway.conformance.fhir.outcome import CANONICAL_BASE, KINDS, ValidationIssue
 from gateway.conformance.fhir.patterns import equals_fixed, matches_pattern
@@ -340,6 +341,8 @@ class Walk:
             self.binding(value, element, code, path)
         if code == "Reference" and type_ref is not None:
             self.reference(value, type_ref, path, scope)
+        elif code == "Identifier":
+            self.findings(identifier_findings(value), path)
         focus_type = code if code not in ("BackboneElement", "Element") else _base_path(element, owner)
         merged = _merge_constraints(element.constraints, type_constraints)
         self.constraints(merged, value, None, focus_type, path, scope)
@@ -381,6 +384,7 @@ class Walk:
             if problem is not None:
                 self.issue("error", problem[0], path, problem[1])
                 return
+            self.findings(primitive_findings(value, code), path)
             self._fixed_pattern(value, element, path)
             if element.binding is not None and code in _CODED:
                 self.binding(value, element, code, path)
@@ -400,6 +404,10 @@ class Walk:
                              code, path, scope)
 
     # ------------------------------------------------------------ checks
+    def findings(self, found: list[Finding], path: str) -> None:
+        for severity, rule, suffix, message, kind in found:
+            self.issue(severity, rule, path + suffix, message, kind=kind)
+
     def _fixed_pattern(self, value: Any, element: ElementNode, path: str) -> None:
         if element.fixed is not None and not equals_fixed(value, element.fixed[1]):
             self.issue("error", "fixed", path, f"value must be exactly {_show(element.fixed[1])}, found {_show(value)}")
@@ -490,8 +498,8 @@ class Walk:
         )
         for failure in failures:
             key = failure.constraint.key
-            message = failure.message if not failure.evaluated else f"{key}: {failure.message}"
-            self.issue(failure.severity, key, path, message, kind="invariant",
+            message = failure.message if not failure.evaluated or failure.suffix else f"{key}: {failure.message}"
+            self.issue(failure.severity, key, path + failure.suffix, message, kind="invariant",
                        code="invariant" if failure.evaluated else "not-supported",
                        diagnostics=failure.constraint.expression)
 

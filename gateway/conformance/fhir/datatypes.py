@@ -1,0 +1,69 @@
+"""Rules on data type values that no regex or invariant of R4 states, but the
+specification and the HL7 validator do: strings of at most 1 MB and without
+surrounding whitespace, URIs that are not ``oid:``/``uuid:`` and whose
+``urn:uuid:``/``urn:oid:`` forms are well made, identifier systems that are
+absolute.
+
+Each check returns findings as ``(severity, rule, path suffix, message, kind)``
+for the walker to report; the rules are the HL7 validator's message ids.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from gateway.conformance.fhir import messages
+
+Finding = tuple[str, str, str, str, str]  # severity, rule, path suffix, message, kind
+
+MAX_STRING = 1024 * 1024  # characters, as R4 says for string
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+URI_TYPES = frozenset({"uri", "url", "canonical", "oid", "uuid"})
+
+
+def is_absolute(url: str) -> bool:
+    """A URI with a scheme (``https:``, ``urn:``), not a local or relative reference."""
+    return bool(_ABSOLUTE.match(url))
+
+
+def primitive_findings(value: Any, code: str) -> list[Finding]:
+    """What is wrong with a primitive value beyond its type's lexical rule."""
+    if not isinstance(value, str):
+        return []
+    found: list[Finding] = []
+    if code in ("string", "markdown"):
+        if len(value) > MAX_STRING:
+            found.append(("error", "Type_Specific_Checks_DT_String_Length", "",
+                          messages.text("Type_Specific_Checks_DT_String_Length"), "datatype"))
+        elif code == "string" and value and value != value.strip():
+            rule = "Type_Specific_Checks_DT_String_WS_ALL" if not value.strip() else "Type_Specific_Checks_DT_String_WS"
+            found.append(("warning", rule, "", messages.text(rule, _clip(value)), "datatype"))
+    elif code in URI_TYPES:
+        if value.startswith("oid:"):
+            found.append(("error", "Type_Specific_Checks_DT_URI_OID", "", messages.text("Type_Specific_Checks_DT_URI_OID"),
+                          "datatype"))
+        elif value.startswith("uuid:"):
+            found.append(("error", "Type_Specific_Checks_DT_URI_UUID", "",
+                          messages.text("Type_Specific_Checks_DT_URI_UUID"), "datatype"))
+        elif value.startswith("urn:uuid:") and not _UUID.match(value[9:]):
+            found.append(("error", "Type_Specific_Checks_DT_UUID_Valid", "",
+                          messages.text("Type_Specific_Checks_DT_UUID_Valid", value), "datatype"))
+        elif value.startswith("urn:oid:") and not _OID.match(value[8:]):
+            found.append(("error", "Type_Specific_Checks_DT_OID_Valid", "",
+                          messages.text("Type_Specific_Checks_DT_OID_Valid", value), "datatype"))
+    return found
+
+
+def identifier_findings(value: dict[str, Any]) -> list[Finding]:
+    system = value.get("system")
+    if isinstance(system, str) and system and not is_absolute(system):
+        return [("error", "Type_Specific_Checks_DT_Identifier_System", ".system",
+                 messages.text("Type_Specific_Checks_DT_Identifier_System"), "datatype")]
+    return []
+
+
+def _clip(value: str) -> str:
+    return value if len(value) <= 60 else value[:57] + "..."
