@@ -1,23 +1,52 @@
 """Reading people and organisations for display: a patient from the national
 register at read time (IC-R9), under the consult rules (IC-F2); care
 providers and organisations from CoBrHa, open to every authenticated caller
-in good standing (as the AddressBook is). Each read is audited."""
+in good standing (as the AddressBook is). Each read is audited.
+
+The searches (:attr:`DirectoryService.search`) need the directory port
+(:class:`~gateway.domain.ports.CareDirectory`), given by the composition
+root; the faces reach them here, never by building a directory themselves.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
 
 from gateway.domain.acts import Act
 from gateway.domain.context import DomainContext
 from gateway.domain.errors import InvalidInput, NotFound
 from gateway.domain.identifiers import InvalidIdentifier, check_nihii
 from gateway.domain.inclusions import check_patient_niss, person_view
-from gateway.domain.ports import OrganisationRecord, ProfessionalRecord
+from gateway.domain.ports import (
+    CareDirectory,
+    OrganisationQuery,
+    OrganisationRecord,
+    ProfessionalQuery,
+    ProfessionalRecord,
+    SourceUnavailable,
+)
 from gateway.domain.views import PersonView
 from gateway.identity.principal import Principal
 
+if TYPE_CHECKING:
+    from gateway.domain.directory_search import DirectorySearch
+
 
 class DirectoryService:
-    def __init__(self, ctx: DomainContext) -> None:
+    def __init__(self, ctx: DomainContext, directory: CareDirectory | None = None) -> None:
         self.ctx = ctx
+        self.directory = directory
+        self._search: "DirectorySearch | None" = None
+
+    @property
+    def search(self) -> "DirectorySearch":
+        """The directory searches over the configured directory port (and the
+        patient read by opaque id, which needs none)."""
+        if self._search is None:
+            from gateway.domain.directory_search import DirectorySearch
+
+            self._search = DirectorySearch(self.ctx, self.directory or NoDirectory(), self)
+        return self._search
 
     def patient(self, principal: Principal, niss: str, *, channel: str = "internal") -> PersonView:
         ctx = self.ctx
@@ -70,3 +99,22 @@ class DirectoryService:
 
     def organisation(self, principal: Principal, nihii: str, *, channel: str = "internal") -> OrganisationRecord:
         return self._registry_read(principal, nihii, "organisation", self.ctx.facts.organisation, channel)
+
+
+class NoDirectory:
+    """The directory of a gateway given none: every search is refused as a
+    source that cannot answer (a 503 on the faces), never as "nothing found"."""
+
+    def _refuse(self) -> SourceUnavailable:
+        return SourceUnavailable("directory-not-configured", "This gateway has no provider directory configured, so it "
+                                 "cannot search CoBrHa; its operator configures the platform's AddressBook.",
+                                 details={"service": "AddressBook"})
+
+    def find_professionals(self, query: ProfessionalQuery) -> Sequence[ProfessionalRecord]:
+        raise self._refuse()
+
+    def find_organisations(self, query: OrganisationQuery) -> Sequence[OrganisationRecord]:
+        raise self._refuse()
+
+    def ehp_number(self, organisation: OrganisationRecord) -> str | None:
+        raise self._refuse()

@@ -3,66 +3,49 @@ the opaque id the faces show instead of a NISS.
 
 Why a module beside :mod:`gateway.domain.directory`: a read names one
 record by its number, a search needs a port that can list
-(:class:`CareDirectory`) and a rule on what the caller may search and see.
-The standing rule is the reads' (every authenticated caller in good
-standing, as the eHealth AddressBook); a professional's SSIN is shown, and
-may be searched on, only by callers acting as a professional, an
-organisation or an insurer (:func:`ssin_visibility`), as the AddressBook
+(:class:`~gateway.domain.ports.CareDirectory`) and a rule on what the caller
+may search and see. The standing rule is the reads' (every authenticated
+caller in good standing, as the eHealth AddressBook); a professional's SSIN
+is shown, and may be searched on, only by callers acting as a professional,
+an organisation or an insurer (:func:`ssin_visibility`), as the AddressBook
 does: a citizen sees names and NIHII numbers. Every search is one audited
 act (IC-R8), with the names of its criteria, never their values.
+
+The faces reach it through :attr:`gateway.domain.directory.DirectoryService.search`,
+so that which directory answers (the sandbox registries, the platform's
+AddressBook) is the composition root's choice alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable, Generic, Protocol, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Sequence, TypeVar
 
 from gateway.domain.acts import Act
 from gateway.domain.context import DomainContext
-from gateway.domain.directory import DirectoryService
 from gateway.domain.errors import InvalidInput, NotFound
 from gateway.domain.identifiers import InvalidIdentifier, check_cbe, check_nihii, check_niss, compact
 from gateway.domain.policy import Decision
-from gateway.domain.ports import OrganisationKind, OrganisationRecord, ProfessionalRecord
+from gateway.domain.ports import (
+    CareDirectory,
+    OrganisationKind,
+    OrganisationQuery,
+    OrganisationRecord,
+    ProfessionalQuery,
+    ProfessionalRecord,
+)
 from gateway.domain.pseudonyms import PseudonymError
 from gateway.domain.views import PersonView
 from gateway.identity.principal import Principal, Role
+
+if TYPE_CHECKING:
+    from gateway.domain.directory import DirectoryService
 
 T = TypeVar("T")
 
 # Who sees a professional's SSIN (AddressBook: professionals and organisations; insurers and the gateway too).
 SEES_PROFESSIONAL_SSIN = frozenset({Role.PROVIDER, Role.PHARMACIST, Role.ORGANISATION, Role.INSURER, Role.SYSTEM})
-
-
-@dataclass(frozen=True)
-class ProfessionalQuery:
-    """Criteria, all optional, combined with AND; names match as prefixes,
-    without case, accents or spaces. ``name`` matches the family or the given name."""
-
-    nihii: str | None = None
-    ssin: str | None = None
-    family: str | None = None
-    given: str | None = None
-    name: str | None = None
-    quality: str | None = None
-
-    def criteria(self) -> list[str]:
-        return [f.name for f in fields(self) if getattr(self, f.name)]
-
-
-@dataclass(frozen=True)
-class OrganisationQuery:
-    """Criteria, all optional, combined with AND; ``name`` matches anywhere in the name."""
-
-    nihii: str | None = None
-    cbe: str | None = None
-    ehp: str | None = None
-    kind: OrganisationKind | None = None
-    name: str | None = None
-
-    def criteria(self) -> list[str]:
-        return [f.name for f in fields(self) if getattr(self, f.name)]
 
 
 @dataclass(frozen=True)
@@ -95,16 +78,6 @@ class DirectoryPage(Generic[T]):
     items: tuple[T, ...]
     total: int
     next_offset: int | None
-
-
-class CareDirectory(Protocol):
-    """The provider directory as a list (CoBrHa / AddressBook): results in a stable order."""
-
-    def find_professionals(self, query: ProfessionalQuery) -> Sequence[ProfessionalRecord]: ...
-
-    def find_organisations(self, query: OrganisationQuery) -> Sequence[OrganisationRecord]: ...
-
-    def ehp_number(self, organisation: OrganisationRecord) -> str | None: ...
 
 
 def ssin_visibility(principal: Principal) -> Decision:
@@ -147,9 +120,19 @@ def _slice(items: Sequence[T], count: int, offset: int) -> tuple[Sequence[T], in
 class DirectorySearch:
     """Directory searches and the patient read by opaque id, each one audited act."""
 
-    def __init__(self, ctx: DomainContext, directory: CareDirectory) -> None:
+    def __init__(self, ctx: DomainContext, directory: CareDirectory, reads: "DirectoryService | None" = None) -> None:
         self.ctx = ctx
         self.directory = directory
+        self._reads = reads
+
+    @property
+    def reads(self) -> "DirectoryService":
+        """The reads by number (the patient read of :meth:`patient_by_pseudonym`)."""
+        if self._reads is None:
+            from gateway.domain.directory import DirectoryService
+
+            self._reads = DirectoryService(self.ctx, self.directory)
+        return self._reads
 
     def organisation_entry(self, record: OrganisationRecord) -> OrganisationEntry:
         return OrganisationEntry(record.nihii, record.cbe, self.directory.ehp_number(record), record.kind, record.name,
@@ -211,4 +194,8 @@ class DirectorySearch:
 
             return self.ctx.runner.run(principal, "patient.read", unknown, channel=channel, resource_type="patient",
                                        resource_id=pseudonym[:64])
-        return DirectoryService(self.ctx).patient(principal, niss, channel=channel)
+        return self.reads.patient(principal, niss, channel=channel)
+
+
+__all__ = ["CareDirectory", "DirectoryPage", "DirectorySearch", "OrganisationEntry", "OrganisationKind", "OrganisationQuery",
+           "ProfessionalEntry", "ProfessionalQuery", "SEES_PROFESSIONAL_SSIN", "professional_entry", "ssin_visibility"]

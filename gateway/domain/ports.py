@@ -1,17 +1,35 @@
 """What the domain asks of the outside world, as interfaces.
 
-The access policy and the use cases ask these questions; the simulated
-eHealth platform answers them in the sandbox (``gateway.ehealth``), a client
-of the real attribute authority and national register can answer them in
-production. No face ever answers them.
+The access policy and the use cases ask these questions: :class:`CareFacts`
+(CoBrHa records, the attribute authority's facts), :class:`NationalRegister`
+(look-ups and the mutation feed) and :class:`CareDirectory` (the provider
+directory as a searchable list). The sandbox registries answer them in
+process (``gateway.ehealth.sandbox``); the clients of the eHealth
+platform's web services answer them over the wire (``gateway.adapters``).
+No face ever answers them.
+
+A source that cannot give a trustworthy answer raises
+:class:`SourceUnavailable`: the act stops there (fail closed) and the faces
+say so (HTTP 503, a SOAP Server fault); it is never read as "no".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from enum import StrEnum
 from typing import Protocol, Sequence
+
+from gateway.domain.errors import DomainError
+
+
+class SourceUnavailable(DomainError):
+    """A fact source (the platform's services) could not be asked, or gave an
+    answer that cannot be believed. ``code`` is stable (``platform-unreachable``,
+    ``platform-fault``, ...), ``details["service"]`` names the service. The
+    caller's act is refused as a whole, never decided on a guess."""
+
+    category = "unavailable"
 
 
 class OrganisationKind(StrEnum):
@@ -117,4 +135,51 @@ class NationalRegister(Protocol):
 
     def mutations_after(self, seq: int, limit: int = 500) -> Sequence[RegisterMutation]:
         """Mutations with a sequence number above ``seq``, oldest first."""
+        ...
+
+
+# ------------------------------------------------------------------ the directory
+
+
+@dataclass(frozen=True)
+class ProfessionalQuery:
+    """Criteria, all optional, combined with AND; names match as prefixes,
+    without case, accents or spaces. ``name`` matches the family or the given name."""
+
+    nihii: str | None = None
+    ssin: str | None = None
+    family: str | None = None
+    given: str | None = None
+    name: str | None = None
+    quality: str | None = None
+
+    def criteria(self) -> list[str]:
+        return [f.name for f in fields(self) if getattr(self, f.name)]
+
+
+@dataclass(frozen=True)
+class OrganisationQuery:
+    """Criteria, all optional, combined with AND; ``name`` matches anywhere in the name."""
+
+    nihii: str | None = None
+    cbe: str | None = None
+    ehp: str | None = None
+    kind: OrganisationKind | None = None
+    name: str | None = None
+
+    def criteria(self) -> list[str]:
+        return [f.name for f in fields(self) if getattr(self, f.name)]
+
+
+class CareDirectory(Protocol):
+    """The provider directory as a list (CoBrHa / AddressBook): every match,
+    in a stable order (family name, given name, NIHII; organisations by
+    name, NIHII), for the domain to page over (IC-A8)."""
+
+    def find_professionals(self, query: ProfessionalQuery) -> Sequence[ProfessionalRecord]: ...
+
+    def find_organisations(self, query: OrganisationQuery) -> Sequence[OrganisationRecord]: ...
+
+    def ehp_number(self, organisation: OrganisationRecord) -> str | None:
+        """The organisation's eHealth-partner number, if the directory knows one."""
         ...

@@ -3,7 +3,7 @@ namespaces and status codes it uses, the subject formats it knows, and the
 attributes it answers (names as URIs, ``attrname-format:uri``).
 
 Both the simulated authority (``attribute_authority.py``) and its client
-(``aa_facts.py``) read these names from here; ``docs/ehealth-sandbox.md``
+(``gateway.adapters.attribute_authority``) read these names from here; ``docs/ehealth-sandbox.md``
 lists them (a test checks that every name is documented).
 
 How a question is asked: a ``samlp:AttributeQuery`` whose ``saml:Subject``

@@ -41,9 +41,11 @@ def soap_contract(*parts: str) -> Path:
 def hok_security(platform: "Platform") -> Security:
     """WS-Security with a SAML 1.1 holder-of-key token, as every eHealth
     service requires (imported late: the security layer is its own module)."""
+    from gateway.ehealth.certificate_callers import token_or_certificate
     from gateway.identity.wssecurity import make_security
 
-    return make_security(platform, "saml-hok")
+    # an organisation may call as itself with its certificate alone (the gateway's adapters do)
+    return token_or_certificate(platform, make_security(platform, "saml-hok"), make_security(platform, "x509"))
 
 
 def hosted_service(

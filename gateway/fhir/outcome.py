@@ -19,6 +19,7 @@ CATEGORY = {
     "forbidden": (403, "forbidden"),
     "conflict": (409, "conflict"),
     "version-conflict": (412, "conflict"),
+    "unavailable": (503, "transient"),  # a fact source (the eHealth platform) could not answer: retry later
 }
 
 

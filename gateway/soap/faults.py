@@ -29,6 +29,7 @@ STATUS = {
     "forbidden": STATUS_NOT_AUTHORIZED,
     "conflict": STATUS_CONFLICT,
     "version-conflict": STATUS_CONFLICT,
+    "unavailable": STATUS_ERROR,  # a fact source (the eHealth platform) could not answer: a Server fault
 }
 
 
@@ -70,7 +71,7 @@ def domain_fault(error: DomainError, paths: RequestPaths) -> SoapFault:
     """The SOAP Fault of a domain refusal: its category's status, its code,
     its rule id, the request element at fault, its sentence."""
     return SoapFault(error.code, error.message, status=STATUS.get(error.category, STATUS_ERROR),
-                     rule=error.rule, path=paths.element(error.path))
+                     rule=error.rule, path=paths.element(error.path), client=error.category != "unavailable")
 
 
 def mapping_fault(error: MappingError, paths: RequestPaths) -> SoapFault:

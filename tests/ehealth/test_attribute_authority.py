@@ -13,7 +13,7 @@ import zeep
 import zeep.exceptions
 from lxml import etree
 
-from gateway.ehealth.aa_facts import build_query, verify_response
+from gateway.adapters.attribute_authority import build_query, verify_response
 from gateway.ehealth.aa_vocabulary import (
     AA_ISSUER,
     ATTR_INSURER,
@@ -104,7 +104,7 @@ def test_the_response_is_signed_by_the_authority(live, personas, callers):
     certificate = live.gw.pki.platform("attribute-authority").certificate
     assert verify_response(signed, query, certificate, now=live.clock.now())[ATTR_THERAPEUTIC_LINK] == [personas["patient"].niss]
     assert b"xml-exc-c14n#" in signed and b"rsa-sha256" in signed
-    from gateway.ehealth.aa_facts import AttributeAuthorityError
+    from gateway.adapters.attribute_authority import AttributeAuthorityError
 
     with pytest.raises(AttributeAuthorityError):
         verify_response(signed, query, live.gw.pki.platform("sts").certificate, now=live.clock.now())

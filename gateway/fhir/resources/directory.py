@@ -59,11 +59,9 @@ KIND_CODING: dict[OrganisationKind, tuple[str, str, str]] = {
 
 
 def directory_search(gw: "Gateway") -> DirectorySearch:
-    """The directory search of this gateway, over its sandbox registries
-    (cheap to build: it indexes nothing; a candidate for ``Gateway`` itself)."""
-    from gateway.ehealth.sandbox.directory import SandboxDirectory
-
-    return DirectorySearch(gw.ctx, SandboxDirectory(gw.registries))
+    """The directory searches of this gateway's domain (whichever directory
+    the composition root gave it: the face never picks one)."""
+    return gw.directory.search
 
 
 def patient_id(gw: "Gateway", niss: str) -> str:
