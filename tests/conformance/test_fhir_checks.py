@@ -242,13 +242,14 @@ def test_pattern_discriminator_slices_codeable_concepts() -> None:
 
 def test_extensions_by_url() -> None:
     inclusion = example("EpisodeOfCare-inclusion-principal")
-    inclusion["extension"].append({"url": "https://example.org/fhir/StructureDefinition/local-note", "valueString": "ok"})
-    assert check(inclusion) == []  # foreign extensions are allowed
-    inclusion["extension"].append({"url": "https://care-gateway.be/fhir/StructureDefinition/billing", "valueString": "x"})
-    assert check(inclusion) == [("unknown-element", "EpisodeOfCare.extension[3]")]
+    inclusion["extension"].append({"url": "https://fhir.partner.be/StructureDefinition/local-note", "valueString": "ok"})
+    assert check(inclusion) == [("Extension_EXT_Unknown_NotHere", "EpisodeOfCare.extension[2]")]  # no definition
     inclusion = example("EpisodeOfCare-inclusion-principal")
-    inclusion["modifierExtension"] = [{"url": "https://example.org/fhir/StructureDefinition/void", "valueBoolean": True}]
-    assert check(inclusion) == [("unknown-element", "EpisodeOfCare.modifierExtension[0]")]
+    inclusion["extension"].append({"url": "https://care-gateway.be/fhir/StructureDefinition/billing", "valueString": "x"})
+    assert check(inclusion) == [("Extension_EXT_Unknown_NotHere", "EpisodeOfCare.extension[2]")]
+    inclusion = example("EpisodeOfCare-inclusion-principal")
+    inclusion["modifierExtension"] = [{"url": "https://fhir.partner.be/StructureDefinition/void", "valueBoolean": True}]
+    assert check(inclusion) == [("Extension_EXT_Unknown_NotHere", "EpisodeOfCare.modifierExtension[0]")]
     inclusion = example("EpisodeOfCare-inclusion-principal")
     inclusion["extension"][0]["valueDate"] = "2026-04-01"
     assert ("type", "EpisodeOfCare.extension[0].valueDate") in check(inclusion)

@@ -7,7 +7,7 @@ import re
 import tarfile
 
 from gateway.conformance.fhir import FhirValidator
-from gateway.conformance.fhir.package import CORE_PACKAGE, Definitions
+from gateway.conformance.fhir.package import BELGIAN_PACKAGES, CORE_PACKAGE, Definitions
 from gateway.contracts import ROOT, contract
 
 
@@ -18,6 +18,17 @@ def test_core_package_is_shipped_with_its_documented_checksum() -> None:
     assert documented is not None
     assert hashlib.sha256(package.read_bytes()).hexdigest() == documented.group(1)
     assert package.resolve().is_relative_to(ROOT.resolve())  # inside the project, not ../shared
+
+
+def test_belgian_packages_are_shipped_with_their_documented_checksums() -> None:
+    readme = contract("fhir", "packages", "README.md").read_text(encoding="utf-8")
+    for name in BELGIAN_PACKAGES:
+        package = contract("fhir", "packages", name)
+        assert f"{hashlib.sha256(package.read_bytes()).hexdigest()}  {name}" in readme
+        assert package.resolve().is_relative_to(ROOT.resolve())
+    definitions = FhirValidator.default().definitions
+    assert definitions.kind_of("https://www.ehealth.fgov.be/standards/fhir/core/StructureDefinition/be-patient") == "resource"
+    assert definitions.code_system("https://www.ehealth.fgov.be/standards/fhir/core/CodeSystem/cd-hcparty") is not None
 
 
 def test_data_folders_are_not_python_packages() -> None:

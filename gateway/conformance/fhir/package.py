@@ -1,9 +1,11 @@
-"""Conformance resources the validator knows: the R4 core package shipped in
-``fhir/packages/`` and our artefacts in ``profiles/``.
+"""Conformance resources the validator knows: the R4 core package and HL7
+Belgium's packages shipped in ``fhir/packages/``, and our artefacts in
+``profiles/``.
 
-The core package is a ``.tgz`` of ~3,000 JSON files; it is read once and its
-files kept as bytes, parsed on first use (most are never needed), and indexed
-by canonical URL from the package's own ``.index.json``.
+A package is a ``.tgz`` of JSON files (R4 core: ~3,000); it is read once and
+its files kept as bytes, parsed on first use (most are never needed), and
+indexed by canonical URL from the package's own ``.index.json`` (or, for a
+package without one, from the files themselves).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any, Iterable, Iterator
 from gateway.contracts import contract
 
 CORE_PACKAGE = "hl7.fhir.r4.core-4.0.1.tgz"
+# HL7 Belgium's national profiles, extensions and code systems, in dependency order.
+BELGIAN_PACKAGES = ("hl7.fhir.be.core-2.1.2.tgz", "hl7.fhir.be.infsec-1.2.0.tgz", "hl7.fhir.be.patient-care-1.1.0.tgz")
 FHIR_VERSION = "4.0.1"
 CORE_SD_BASE = "http://hl7.org/fhir/StructureDefinition/"
 _KINDS = ("StructureDefinition", "ValueSet", "CodeSystem")
@@ -128,8 +132,10 @@ class Definitions:
 
 
 def default_definitions() -> Definitions:
-    """The core package and our profiles, as shipped with the project."""
+    """The core package, HL7 Belgium's packages and our profiles, as shipped with the project."""
     definitions = Definitions()
     definitions.load_package(contract("fhir", "packages", CORE_PACKAGE))
+    for package in BELGIAN_PACKAGES:
+        definitions.load_package(contract("fhir", "packages", package))
     definitions.load_folder(contract("profiles"))
     return definitions

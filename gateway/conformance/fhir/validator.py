@@ -13,6 +13,7 @@ import json
 from threading import Lock
 from typing import Any, ClassVar
 
+from gateway.conformance.fhir.extensions import ExtensionRules
 from gateway.conformance.fhir.fhirpath import FhirPath
 from gateway.conformance.fhir.invariants import InvariantRunner
 from gateway.conformance.fhir.native import NativeInvariants
@@ -32,15 +33,22 @@ class FhirValidator:
     _default: ClassVar["FhirValidator | None"] = None
     _default_lock: ClassVar[Lock] = Lock()
 
-    def __init__(self, definitions: Definitions | None = None) -> None:
+    def __init__(
+        self, definitions: Definitions | None = None, *, extension_domains: tuple[str, ...] = (),
+        any_extension: bool = False,
+    ) -> None:
+        """``extension_domains``: URL prefixes whose unknown extensions are accepted (an
+        information, not an error); ``any_extension``: accept every unknown extension."""
         self.definitions = definitions if definitions is not None else default_definitions()
         self.structures = Structures(self.definitions)
+        self.extensions = ExtensionRules(self.structures, domains=extension_domains, any_extension=any_extension)
         self.terminology = Terminology(self.definitions)
         self.fhirpath = FhirPath()
         self.invariants = InvariantRunner(self.fhirpath, NativeInvariants.from_core(
             lambda type_name: self.structures.with_snapshot(self.definitions.core_url(type_name))))
         self.slices = SliceMatcher(self.structures)
         self._regex: dict[str, str | None] = {}
+        self._chains: dict[str, tuple[str, ...]] = {}
 
     @classmethod
     def default(cls) -> "FhirValidator":
@@ -86,6 +94,21 @@ class FhirValidator:
         return result
 
     # ------------------------------------------------------------ helpers
+    def type_chain(self, type_code: str) -> tuple[str, ...]:
+        """A type and the types it derives from (Age, Quantity, Element; Patient, DomainResource, Resource)."""
+        chain = self._chains.get(type_code)
+        if chain is None:
+            names, url, seen = [type_code], self.definitions.core_url(type_code), set()
+            while url and url not in seen:
+                seen.add(url)
+                definition = self.definitions.structure_definition(url)
+                url = definition.get("baseDefinition") if definition else None
+                if url:
+                    names.append(url.rsplit("/", 1)[-1])
+            chain = tuple(names)
+            self._chains[type_code] = chain
+        return chain
+
     def regex(self, type_code: str) -> str | None:
         """The lexical rule of a primitive type, from its R4 StructureDefinition."""
         if type_code not in self._regex:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from gateway.conformance.fhir.datatypes import Finding, identifier_findings, primitive_findings
 from gateway.conformance.fhir.invariants import element_has_content
-from gateway.conformance.fhir.outcome import CANONICAL_BASE, KINDS, ValidationIssue
+from gateway.conformance.fhir.outcome import KINDS, ValidationIssue
 from gateway.conformance.fhir.patterns import equals_fixed, matches_pattern
 from gateway.conformance.fhir.primitives import check_primitive
 from gateway.conformance.fhir.structure import Constraint, ElementNode, Structure, TypeRef
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 _REFERENCE = re.compile(
     r"^((https?://([A-Za-z0-9\-\\.:%$]*/)+)?)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(/_history/[A-Za-z0-9\-.]{1,64})?$"
 )
+_INDEX = re.compile(r"\[\d+\]")
 _CODED = ("code", "string", "uri", "Coding", "CodeableConcept", "Quantity")
 _EXTENSIONS = ("extension", "modifierExtension")
 
@@ -43,6 +44,12 @@ class Scope:
     resource: dict[str, Any]  # %resource
     root: dict[str, Any]  # %rootResource (the container of a contained resource)
     bundle_index: dict[str, dict[str, Any]] = field(default_factory=dict)
+    base: str = ""  # the resource's own path in the message (Bundle.entry[0].resource)
+
+    def element_path(self, path: str) -> str:
+        """The path of an element from its resource, without indices (Patient.identifier.value)."""
+        tail = _INDEX.sub("", path[len(self.base):]) if path.startswith(self.base) else ""
+        return str(self.resource.get("resourceType", "")) + tail
 
     def variables(self) -> dict[str, Any]:
         return {"resource": self.resource, "rootResource": self.root, "bundleIndex": self.bundle_index}
@@ -102,9 +109,10 @@ class Walk:
         structures = self._structures_for(data, resource_type, path, list(profiles or []), explicit)
         if resource_type == "Bundle":
             bundle_index = self._bundle_index(data)
-        scope = Scope(resource=data, root=root if root is not None else data, bundle_index=bundle_index or {})
+        scope = Scope(resource=data, root=root if root is not None else data, bundle_index=bundle_index or {}, base=path)
+        host = frozenset(self.v.type_chain(resource_type))
         for structure in structures:
-            self.object(data, structure.root.children, structure, path, scope, resource_root=True)
+            self.object(data, structure.root.children, structure, path, scope, resource_root=True, host=host)
             self.constraints(structure.root.constraints, data, None, resource_type, path, scope)
         return tuple(s.url for s in structures)
 
@@ -174,8 +182,9 @@ class Walk:
 
     def object(
         self, obj: dict[str, Any], children: dict[str, ElementNode], owner: Structure, path: str,
-        scope: Scope, *, resource_root: bool = False,
+        scope: Scope, *, resource_root: bool = False, host: frozenset[str] = frozenset(),
     ) -> None:
+        """The properties of one JSON object; ``host`` names the element the object is (for extension contexts)."""
         matched: dict[str, list[tuple[str, TypeRef | None]]] = {}
         mistyped: set[str] = set()  # choice elements given only in a type not allowed here
         for key in obj:
@@ -214,7 +223,7 @@ class Walk:
                            f"only one type of {name} may be given; found {', '.join(k for k, _ in entries)}")
             key, type_ref = entries[0]
             items = self._items(obj.get(key), obj.get(f"_{key}"), child, f"{path}.{key}")
-            self.occurrences(items, child, key, type_ref, owner, f"{path}.{key}", scope)
+            self.occurrences(items, child, key, type_ref, owner, f"{path}.{key}", scope, host)
 
     def _items(self, raw: Any, companion: Any, child: ElementNode, path: str) -> list[tuple[Any, Any]]:
         """(value, companion) pairs, after checking the JSON shape of the property."""
@@ -251,7 +260,7 @@ class Walk:
     # ------------------------------------------------------- occurrences
     def occurrences(
         self, items: list[tuple[Any, Any]], child: ElementNode, key: str, type_ref: TypeRef | None,
-        owner: Structure, path: str, scope: Scope,
+        owner: Structure, path: str, scope: Scope, host: frozenset[str] = frozenset(),
     ) -> None:
         count = len(items)
         if count < child.min:
@@ -272,7 +281,8 @@ class Walk:
                     element.types[0] if element.types else None)
             item_owner = owner
             if assigned[i] is None and child.name in _EXTENSIONS and isinstance(value, dict):
-                known = self._extension(value, child, item_path)
+                known, found = self.v.extensions.examine(value, child, owner, host)
+                self.findings(found, item_path)
                 if known is not None:
                     element, item_type, item_owner = known.root, TypeRef("Extension"), known
             self.value(value, companion, element, item_type, item_owner, item_path, scope)
@@ -300,20 +310,6 @@ class Walk:
                            f"slice {slice_node.slice_name!r} of {child.name} allows at most {slice_node.max}, found {found}")
         return assigned
 
-    def _extension(self, value: dict[str, Any], child: ElementNode, path: str) -> Structure | None:
-        """The definition of an extension outside any slice, found by its url."""
-        url = value.get("url")
-        if not isinstance(url, str):
-            return None
-        structure = self.v.structures.get(url)
-        if structure is not None and structure.type == "Extension":
-            return structure
-        if child.name == "modifierExtension":
-            self.issue("error", "unknown-element", f"{path}", f"modifier extension {url} is not understood here: it must be refused")
-        elif url.startswith(CANONICAL_BASE + "/"):
-            self.issue("error", "unknown-element", f"{path}", f"extension {url} is not defined by care-gateway")
-        return None
-
     # ------------------------------------------------------------ values
     def value(
         self, value: Any, companion: Any, element: ElementNode, type_ref: TypeRef | None,
@@ -335,7 +331,8 @@ class Walk:
             self.issue("error", "type", path, f"a {code} must be a JSON object, found {_json_kind(value)}")
             return
         children, child_owner, type_constraints = self._children(element, type_ref, owner)
-        self.object(value, children, child_owner, path, scope)
+        host = frozenset((element.path, _base_path(element, owner), scope.element_path(path), *self.v.type_chain(code)))
+        self.object(value, children, child_owner, path, scope, host=host)
         self._fixed_pattern(value, element, path)
         if element.binding is not None and code in _CODED:
             self.binding(value, element, code, path)
@@ -394,7 +391,8 @@ class Walk:
             else:
                 element_type = self.v.structures.for_type("Element")
                 if element_type is not None:
-                    self.object(companion, element_type.root.children, element_type, path, scope)
+                    host = frozenset((element.path, scope.element_path(path), *self.v.type_chain(code)))
+                    self.object(companion, element_type.root.children, element_type, path, scope, host=host)
         constraints = [c for c in element.constraints if c.key != "ele-1"]
         if not element_has_content(value, companion):
             self.issue("error", "ele-1", path, "ele-1: All FHIR elements must have a @value or children",
