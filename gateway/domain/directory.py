@@ -85,14 +85,14 @@ class DirectoryService:
                 value = check_nihii(nihii).value
             except InvalidIdentifier as exc:
                 raise InvalidInput(exc.code, exc.message, path="identifier") from None
+            act.resource_id = value  # only a valid NIHII is kept: a NISS sent as an id never is (IC-R10)
             record = look_up(value)
             if record is None:
                 raise NotFound(f"unknown-{what}", f"No {what} with NIHII {value} in CoBrHa.", path="identifier")
             return record
 
         return self.ctx.runner.run(principal, f"{'practitioner' if what == 'provider' else 'organization'}.read", body,
-                                   channel=channel, resource_type="practitioner" if what == "provider" else "organization",
-                                   resource_id=nihii)
+                                   channel=channel, resource_type="practitioner" if what == "provider" else "organization")
 
     def professional(self, principal: Principal, nihii: str, *, channel: str = "internal") -> ProfessionalRecord:
         return self._registry_read(principal, nihii, "provider", self.ctx.facts.professional, channel)

@@ -189,11 +189,15 @@ class DirectorySearch:
             niss = self.ctx.pseudonyms.reveal(pseudonym)
         except PseudonymError:
             def unknown(act: Act) -> PersonView:
+                # The value is not kept (it may be a NISS sent as an id: IC-R10); a NISS is audited by its pseudonym.
+                try:
+                    act.patient_pseudonym = self.ctx.pseudonyms.pseudonymise(check_niss(pseudonym).value)
+                except InvalidIdentifier:
+                    pass
                 raise NotFound("unknown-patient", "No patient has this id: ids are opaque; search by identifier (the NISS) "
                                "to find a patient's id.", path="id")
 
-            return self.ctx.runner.run(principal, "patient.read", unknown, channel=channel, resource_type="patient",
-                                       resource_id=pseudonym[:64])
+            return self.ctx.runner.run(principal, "patient.read", unknown, channel=channel, resource_type="patient")
         return self.reads.patient(principal, niss, channel=channel)
 
 

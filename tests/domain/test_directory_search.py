@@ -77,5 +77,5 @@ def test_IC_R9_patient_by_pseudonym_follows_the_consult_rules(gw, search, person
     with pytest.raises(NotFound):
         search.patient_by_pseudonym(personas["gp"].principal(), personas["patient"].niss)  # a NISS is no id
     record = last_audit(gw)
-    assert (record.action, record.outcome, record.code, record.resource_id) == (
-        "patient.read", "refused", "unknown-patient", personas["patient"].niss)
+    assert (record.action, record.outcome, record.code, record.resource_id, record.patient_pseudonym) == (
+        "patient.read", "refused", "unknown-patient", None, pseudonym)  # IC-R10: the NISS sent as an id is not kept

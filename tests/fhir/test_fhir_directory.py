@@ -135,7 +135,7 @@ def test_a_patient_id_is_opaque_a_plain_niss_names_nobody_and_is_audited(live, f
     response = httpx.get(f"{live.base_url}/fhir/Patient/{niss}", headers={"Authorization": f"Bearer {fhir_token('gp')}"})
     assert response.status_code == 404 and response.headers["content-type"].startswith("application/fhir+json")
     assert {"unknown-patient"} <= codes(response.json())
-    assert audited(live, "patient.read")[-1] == ("refused", None, niss, "fhir")
+    assert audited(live, "patient.read")[-1] == ("refused", None, None, "fhir")  # IC-R10: the NISS sent as an id is not kept
     # POST _search keeps the NISS out of the URL; the Bundle's entries name the patient by the opaque id
     response = httpx.post(f"{live.base_url}/fhir/Patient/_search", data={"identifier": f"{SSIN_SYSTEM}|{niss}"},
                           headers={"Authorization": f"Bearer {fhir_token('gp')}"})
