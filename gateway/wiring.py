@@ -25,6 +25,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from gateway.config import Settings
 from gateway.domain.access_log import AccessLogService
 from gateway.domain.care_teams import CareTeamService
@@ -43,6 +45,7 @@ from gateway.domain.rights import RightsService
 
 if TYPE_CHECKING:
     from gateway.ehealth.platform import Platform
+    from gateway.trust import TrustSettings
 
 log = logging.getLogger("gateway")
 
@@ -121,7 +124,72 @@ def build_gateway(
         directory=DirectoryService(ctx),
         platform=platform if settings.embedded_platform else None,
     )
+    _wire_trust(gw, platform)
     return gw
+
+
+def _wire_trust(gw: Gateway, platform: "Platform | None") -> None:
+    """The trust in force and the verifiers the faces take: the configured
+    trust settings (every one required), or, embedded, the sandbox's."""
+    from gateway.identity.replay import ReplayGuard
+    from gateway.identity.wssecurity import MessageVerifier
+    from gateway.trust import TrustSettings
+
+    if platform is not None:
+        trust, http = _sandbox_trust(platform), httpx.Client(transport=_LazyInProcess(platform))
+    else:
+        trust = TrustSettings.load()
+        trust.check()  # a missing trust setting stops start-up, saying which
+        from gateway.adapters.transport import http_client
+
+        http = http_client()
+    gw.trust = trust
+    gw.tokens = trust.token_verifier(http, gw.clock)
+    gw.messages = MessageVerifier(trust.message_trust(), gw.clock, ReplayGuard(gw.db))
+
+
+def _sandbox_trust(platform: "Platform") -> "TrustSettings":
+    """SANDBOX TRUST DERIVATION (embedded default only): trust the simulated
+    platform by its *public* material, exactly what a vendor would configure
+    for it: its CA and STS certificate files, its STS's Issuer, its IdP's
+    issuer, JWKS URL and audience. No private key is read here."""
+    from gateway.ehealth.oauth_keys import ACCESS_TOKEN_AUDIENCE, OIDC, issuer_for
+    from gateway.ehealth.platform import PREFIX
+    from gateway.identity.saml import STS_ISSUER
+    from gateway.trust import CertificateStoreSettings, OidcIssuerSettings, StsSettings, TrustSettings
+
+    pki = platform.pki.directory
+    issuer = issuer_for(platform.settings.public_url)
+    jwks_url = f"{_IN_PROCESS}{PREFIX}{OIDC}/certs"  # the IdP's published keys, through its HTTP route
+    return TrustSettings(
+        oidc=(OidcIssuerSettings("sandbox", issuer, jwks_url=jwks_url, audiences=(ACCESS_TOKEN_AUDIENCE,)),),
+        sts=StsSettings((pki / "sts.cert.pem",), (STS_ISSUER,)),
+        ca=CertificateStoreSettings((pki / "ca.cert.pem",)),
+    )
+
+
+_IN_PROCESS = "http://platform.in-process"
+
+
+class _LazyInProcess(httpx.BaseTransport):
+    """An httpx transport to the hosted platform's own app, started on first
+    use (the keys are fetched once a token comes, not for every gateway built)."""
+
+    def __init__(self, platform: "Platform") -> None:
+        self.platform = platform
+        self._inner: Any = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self._inner is None:
+            from gateway.adapters.transport import InProcessTransport
+            from gateway.ehealth.platform import create_platform_app
+
+            self._inner = InProcessTransport(create_platform_app(self.platform))
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        if self._inner is not None:
+            self._inner.close()
 
 
 @dataclass

@@ -32,7 +32,8 @@ from gateway.ehealth.oauth_keys import ACCESS_TOKEN_AUDIENCE, OIDC, REALM, SIGNI
 from gateway.ehealth.oauth_login import LoginPage, LoginRefused, identity_claims, idp_personas, verify_sandbox_code
 from gateway.ehealth.oauth_tokens import TokenGrant, token_response
 from gateway.identity.errors import TokenRejected
-from gateway.identity.jwt import JwtVerifier, bearer_challenge, bearer_token
+from gateway.identity.bearer import BearerMissing, bearer_challenge, read_bearer
+from gateway.identity.jwt import JwtVerifier
 
 if TYPE_CHECKING:
     from gateway.ehealth.platform import Platform
@@ -309,7 +310,11 @@ def _login(platform: "Platform", request: Request, form: Mapping[str, str]) -> R
 
 def _userinfo(platform: "Platform", request: Request) -> Response:
     """The signed-in user's claims, for an access token with the ``openid`` scope."""
-    token = bearer_token(request)
+    try:
+        token = read_bearer(request.headers.get("authorization"))
+    except BearerMissing as missing:
+        body = {"error_description": missing.message, **({"error": missing.error} if missing.error else {})}  # RFC 6750 §3.1
+        return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": bearer_challenge(missing.error), **NO_STORE})
     verifier = JwtVerifier(_issuer(platform), ACCESS_TOKEN_AUDIENCE, lambda: sandbox_jwks(platform.pki), platform.clock)
     try:
         payload = verifier.verify_payload(token)

@@ -1,9 +1,9 @@
 """Where the sandbox IdP lives and which key it signs with: the realm path,
 the issuer, the audience of its access tokens, and its JWKS.
 
-Kept apart from the endpoints so that a resource server (the FHIR face,
-:func:`gateway.identity.jwt.bearer_principal`) verifies tokens in-process
-without importing the IdP's routes.
+Kept apart from the endpoints, which publish them. A resource server (the
+gateway's FHIR face) imports none of this: it is configured with the
+issuer and the JWKS URL, and fetches the keys over HTTP.
 """
 
 from __future__ import annotations

@@ -40,12 +40,21 @@ def soap_contract(*parts: str) -> Path:
 
 def hok_security(platform: "Platform") -> Security:
     """WS-Security with a SAML 1.1 holder-of-key token, as every eHealth
-    service requires (imported late: the security layer is its own module)."""
-    from gateway.ehealth.certificate_callers import token_or_certificate
-    from gateway.identity.wssecurity import make_security
+    service requires: the simulated platform trusts its own STS and CA
+    (imported late: the security layer is its own module)."""
+    from gateway.identity.certstore import CertificateStore
+    from gateway.identity.replay import ReplayGuard
+    from gateway.identity.saml import STS_ISSUER
+    from gateway.identity.wssecurity import MessageTrust, MessageVerifier
+    from gateway.soap.service import ws_security
 
+    from gateway.ehealth.certificate_callers import token_or_certificate
+
+    trust = MessageTrust(CertificateStore.of(platform.pki.ca.certificate), (platform.pki.platform("sts").certificate,),
+                         (STS_ISSUER,))
+    verifier = MessageVerifier(trust, platform.clock, ReplayGuard(platform.db))
     # an organisation may call as itself with its certificate alone (the gateway's adapters do)
-    return token_or_certificate(platform, make_security(platform, "saml-hok"), make_security(platform, "x509"))
+    return token_or_certificate(platform, ws_security(verifier, "saml-hok"), ws_security(verifier, "x509"))
 
 
 def hosted_service(

@@ -38,7 +38,8 @@ from gateway.identity.principal import Principal
 from gateway.identity.replay import ReplayGuard
 from gateway.identity.saml import AM_X509_PKI, SAML_NS, SAMLP_NS, STS_ISSUER, build_assertion, sign_assertion
 from gateway.identity.signing import SAML_TOKEN_TYPE
-from gateway.identity.wssecurity import VerifiedMessage, verify_message
+from gateway.identity.certstore import CertificateStore
+from gateway.identity.wssecurity import MessageTrust, VerifiedMessage, verify_message
 from gateway.identity.xmldsig import DS_NS, cert_from_b64, parse_xml_datetime, same_cert, xml_datetime
 from gateway.soap.envelope import STATUS_INVALID_INPUT, STATUS_NOT_AUTHORIZED, WSSE_NS, WSU_NS, Envelope, SoapFault
 from gateway.soap.service import SoapRequest, SoapService
@@ -91,7 +92,8 @@ class SecurityTokenService:
             if payload is not None and payload.tag == f"{{{SAMLP_NS}}}Request":
                 legacy = verify_legacy_request(envelope, ca=ca, clock=self.platform.clock, replay=self.replay)
                 return legacy.payload, None, legacy
-            verified = verify_message(envelope, mode="x509", trusted_sts=(), ca=ca, clock=self.platform.clock, replay=self.replay)
+            verified = verify_message(envelope, mode="x509", trust=MessageTrust(CertificateStore.of(ca)), clock=self.platform.clock,
+                                      replay=self.replay)
             return verified.payload, None, verified
         except TokenRejected as exc:
             log.info("sts: refused request: %s (%s)", exc.code, exc.message)

@@ -25,11 +25,11 @@ from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, 
 
 from gateway.domain.clock import Clock
 from gateway.ehealth.sts_attributes import Claim
+from gateway.identity.certstore import CertificateStore
 from gateway.identity.errors import MessageRejected
 from gateway.identity.replay import ReplayGuard
 from gateway.identity.saml import CM_HOLDER_OF_KEY, NAMEID_X509, SAML_NS, SAMLP_NS, new_id
 from gateway.identity.signing import Key
-from gateway.identity.wssecurity import check_certificate
 from gateway.identity.xmldsig import (
     DS_NS,
     EXC_C14N,
@@ -94,11 +94,10 @@ def verify_legacy_request(envelope: Envelope, *, ca: x509.Certificate, clock: Cl
     if len(certs) != 1:
         raise _reject("key-reference-invalid", "The signature's KeyInfo must carry the signer's certificate (X509Data).")
     try:
-        cert = check_certificate(cert_from_b64(certs[0].text), ca, now)
+        cert = cert_from_b64(certs[0].text)
     except ValueError as exc:
-        if isinstance(exc, MessageRejected):
-            raise
         raise _reject("token-invalid", f"The signer's certificate is unreadable: {exc}.") from None
+    CertificateStore.of(ca).verify(cert, now)
     try:
         result = XMLVerifier().verify(request, x509_cert=cert, id_attribute="RequestID",
                                       expect_config=verifier_config("./", at=now, references=1))

@@ -14,12 +14,12 @@ from fastapi.responses import Response
 
 from gateway.domain.errors import DomainError
 from gateway.fhir import formats
+from gateway.fhir.auth import bearer_principal
 from gateway.fhir.capability import capability_statement
 from gateway.fhir.handler import Call, ResourceHandler, known_params
 from gateway.fhir.outcome import FhirError, Issue, from_domain, operation_outcome
 from gateway.fhir.search import parse_count
 from gateway.fhir.transaction import process_bundle
-from gateway.identity.jwt import bearer_principal
 from gateway.mapping.mapping import MappingError
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def _rule_of(issue: dict[str, Any]) -> str | None:
 def router(gw: "Gateway", handlers: list[ResourceHandler]) -> APIRouter:
     api = FhirApi(gw, handlers)
     routes = APIRouter(prefix=PREFIX, tags=["FHIR R4"])
-    authenticate = bearer_principal(gw)
+    authenticate = bearer_principal(gw.tokens)  # the token verifier the composition root built from the trust settings
 
     def guarded(fn: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
         async def run(request: Request, **kwargs: Any) -> Response:

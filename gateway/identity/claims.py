@@ -9,6 +9,7 @@ Attribute names follow ``ehealth.md`` (identification namespace
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -61,6 +62,49 @@ CLAIM_ORG_NIHII = "organisation_nihii"
 CLAIM_ORG_CBE = "organisation_cbe"
 CLAIM_NAME = "name"
 CLAIM_AUTHN = "amr"
+
+
+@dataclass(frozen=True)
+class ClaimsMapping:
+    """Which claim of an issuer's access tokens carries each fact of a
+    :class:`Claims` (field name -> claim name). The defaults are the
+    sandbox IdP's claim names; another identity provider names its own."""
+
+    niss: str = CLAIM_NISS
+    role: str = CLAIM_ROLE
+    quality: str = CLAIM_QUALITY
+    nihii: str = CLAIM_NIHII
+    organisation_nihii: str = CLAIM_ORG_NIHII
+    organisation_cbe: str = CLAIM_ORG_CBE
+    display_name: str = CLAIM_NAME
+    authentication: str = CLAIM_AUTHN
+
+    @classmethod
+    def from_names(cls, names: Mapping[str, str]) -> "ClaimsMapping":
+        """A mapping from ``{field: claim name}``; fields not named keep their default."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(names) - fields)
+        if unknown:
+            raise ValueError(f"unknown claims mapping field(s) {', '.join(unknown)}; the fields are {', '.join(sorted(fields))}")
+        bad = sorted(k for k, v in names.items() if not isinstance(v, str) or not v)
+        if bad:
+            raise ValueError(f"claims mapping field(s) {', '.join(bad)} must name a claim (a non-empty string)")
+        return cls(**dict(names))
+
+    def normalise(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """The payload in the sandbox vocabulary: each mapped fact read from
+        its configured claim only (a claim that happens to bear one of our
+        names but is not mapped to it is dropped), other claims kept."""
+        ours = {getattr(DEFAULT_CLAIMS, f.name): f.name for f in dataclasses.fields(self)}
+        body = {k: v for k, v in payload.items() if k not in ours}
+        for name, field_name in ours.items():
+            source = getattr(self, field_name)
+            if source in payload:
+                body[name] = payload[source]
+        return body
+
+
+DEFAULT_CLAIMS = ClaimsMapping()
 
 
 @dataclass(frozen=True)

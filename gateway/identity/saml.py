@@ -24,7 +24,6 @@ from gateway.domain.clock import Clock
 from gateway.identity.claims import Claims, claims_from_saml_attributes
 from gateway.identity.errors import TokenRejected
 from gateway.identity.xmldsig import (
-    DS_NS,
     EXC_C14N,
     RSA_SHA256,
     SHA256,
@@ -36,13 +35,14 @@ from gateway.identity.xmldsig import (
     verifier_config,
     xml_datetime,
 )
+from gateway.namespaces import DS_NS
+from gateway.namespaces import SAML1_NS as SAML_NS
+from gateway.namespaces import SAMLP1_NS as SAMLP_NS
 
-SAML_NS = "urn:oasis:names:tc:SAML:1.0:assertion"
-SAMLP_NS = "urn:oasis:names:tc:SAML:1.0:protocol"
 CM_HOLDER_OF_KEY = "urn:oasis:names:tc:SAML:1.0:cm:holder-of-key"
 AM_X509_PKI = "urn:oasis:names:tc:SAML:1.0:am:X509-PKI"
 NAMEID_X509 = "urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName"
-STS_ISSUER = "urn:be:fgov:ehealth:sts:1_0"
+STS_ISSUER = "urn:be:fgov:ehealth:sts:1_0"  # the Issuer the eHealth STS (and the simulated one) writes
 
 Attribute = tuple[str, str, list[str]]  # (namespace, name, values)
 
@@ -60,7 +60,7 @@ def new_id() -> str:
     return "_" + uuid.uuid4().hex
 
 
-def _subject(parent: etree._Element, cert: x509.Certificate) -> None:
+def _subject(parent: etree._Element, cert: x509.Certificate, chain: Sequence[x509.Certificate] = ()) -> None:
     subject = etree.SubElement(parent, _saml("Subject"))
     name_id = etree.SubElement(subject, _saml("NameIdentifier"), Format=NAMEID_X509,
                                NameQualifier=cert.issuer.rfc4514_string())
@@ -69,7 +69,8 @@ def _subject(parent: etree._Element, cert: x509.Certificate) -> None:
     etree.SubElement(confirmation, _saml("ConfirmationMethod")).text = CM_HOLDER_OF_KEY
     key_info = etree.SubElement(confirmation, _ds("KeyInfo"))
     x509_data = etree.SubElement(key_info, _ds("X509Data"))
-    etree.SubElement(x509_data, _ds("X509Certificate")).text = cert_b64(cert)
+    for each in (cert, *chain):
+        etree.SubElement(x509_data, _ds("X509Certificate")).text = cert_b64(each)
 
 
 def build_assertion(
@@ -82,11 +83,13 @@ def build_assertion(
     not_before: datetime,
     not_on_or_after: datetime,
     issue_instant: datetime,
+    subject_chain: Sequence[x509.Certificate] = (),
 ) -> etree._Element:
     """An unsigned SAML 1.1 assertion about the holder of ``subject_cert``.
 
     ``subject_niss`` is the SSIN the issuer vouches for; the caller passes it
-    among ``attributes`` too (the identification attributes carry it)."""
+    among ``attributes`` too (the identification attributes carry it).
+    ``subject_chain`` are CA certificates to send after the holder's."""
     if not subject_niss:
         raise ValueError("an assertion needs the subject's SSIN")
     assertion = etree.Element(
@@ -99,9 +102,9 @@ def build_assertion(
     authn = etree.SubElement(assertion, _saml("AuthenticationStatement"),
                              AuthenticationInstant=xml_datetime(issue_instant),
                              AuthenticationMethod=authentication_method)
-    _subject(authn, subject_cert)
+    _subject(authn, subject_cert, subject_chain)
     statement = etree.SubElement(assertion, _saml("AttributeStatement"))
-    _subject(statement, subject_cert)
+    _subject(statement, subject_cert, subject_chain)
     for namespace, name, values in attributes:
         attribute = etree.SubElement(statement, _saml("Attribute"), AttributeName=name, AttributeNamespace=namespace)
         for value in values:
@@ -131,6 +134,9 @@ class VerifiedAssertion:
     subject_certificate: x509.Certificate
     not_before: datetime
     not_on_or_after: datetime
+    # CA certificates the confirmation carries after the holder's own (candidates
+    # for its chain, never trusted for themselves)
+    subject_chain: tuple[x509.Certificate, ...] = ()
 
     def claims(self) -> Claims:
         try:
@@ -205,29 +211,33 @@ def _verify_signature(element: etree._Element, assertion_id: str, trusted: Seque
     raise TokenRejected("assertion-bad-signature", f"The assertion's signature does not verify: {last}")
 
 
-def _hok_certificate(signed: etree._Element) -> x509.Certificate:
-    """The one certificate every Subject confirms with holder-of-key."""
+def _hok_certificate(signed: etree._Element) -> tuple[x509.Certificate, tuple[x509.Certificate, ...]]:
+    """The one certificate every Subject confirms with holder-of-key, and
+    the CA certificates that may follow it in the same X509Data (XML
+    Signature allows a chain there: the holder's first)."""
     subjects = list(signed.iter(_saml("Subject")))
-    certs: list[x509.Certificate] = []
+    chains: list[list[x509.Certificate]] = []
     for subject in subjects:
         confirmation = subject.find(_saml("SubjectConfirmation"))
         methods = [] if confirmation is None else [m.text for m in confirmation.findall(_saml("ConfirmationMethod"))]
         if CM_HOLDER_OF_KEY not in methods:
             raise TokenRejected("assertion-no-holder-of-key",
                                 f"A Subject of the assertion is not confirmed by {CM_HOLDER_OF_KEY}.")
-        values = confirmation.findall(f"{_ds('KeyInfo')}/{_ds('X509Data')}/{_ds('X509Certificate')}")  # type: ignore[union-attr]
-        if len(values) != 1:
+        data = confirmation.findall(f"{_ds('KeyInfo')}/{_ds('X509Data')}")  # type: ignore[union-attr]
+        values = data[0].findall(_ds("X509Certificate")) if len(data) == 1 else []
+        if not values:
             raise TokenRejected("assertion-no-holder-of-key",
-                                "The holder-of-key confirmation must carry exactly one X.509 certificate.")
+                                "The holder-of-key confirmation must carry one X509Data with the holder's X.509 "
+                                "certificate first.")
         try:
-            certs.append(cert_from_b64(values[0].text))
+            chains.append([cert_from_b64(v.text) for v in values])
         except ValueError as exc:
             raise TokenRejected("assertion-no-holder-of-key", f"The confirmation certificate is unreadable: {exc}.") from None
-    if not certs:
+    if not chains:
         raise TokenRejected("assertion-no-holder-of-key", "The assertion has no Subject to confirm.")
-    if any(not same_cert(certs[0], c) for c in certs[1:]):
+    if any(not same_cert(chains[0][0], c[0]) for c in chains[1:]):
         raise TokenRejected("assertion-no-holder-of-key", "The assertion's Subjects confirm different certificates.")
-    return certs[0]
+    return chains[0][0], tuple(c for chain in chains for c in chain[1:])
 
 
 def _attributes(signed: etree._Element) -> dict[str, list[str]]:
@@ -256,8 +266,9 @@ def verify_assertion(
     now = clock.now()
     signed = _verify_signature(element, assertion_id, trusted, now)
     if (signed.get("Issuer") or "") not in issuers:
-        raise TokenRejected("assertion-issuer-unknown", f"The assertion's Issuer {signed.get('Issuer')!r} is not "
-                            f"{' or '.join(issuers)}: ask the eHealth STS for the token.")
+        raise TokenRejected("assertion-issuer-unknown", f"The assertion's Issuer {signed.get('Issuer')!r} is not an "
+                            f"accepted STS ({' or '.join(repr(i) for i in issuers) or 'none is configured'}); ask "
+                            "that STS for the token.")
     conditions = signed.find(_saml("Conditions"))
     try:
         not_before = parse_xml_datetime(None if conditions is None else conditions.get("NotBefore"))
@@ -269,12 +280,14 @@ def verify_assertion(
     if now - skew >= not_on_or_after:
         raise TokenRejected("assertion-expired", f"The assertion expired at {xml_datetime(not_on_or_after)}; "
                             "ask the STS for a new one.")
+    holder, chain = _hok_certificate(signed)
     return VerifiedAssertion(
         element=signed,
         assertion_id=assertion_id,
         issuer=signed.get("Issuer") or "",
         attributes=_attributes(signed),
-        subject_certificate=_hok_certificate(signed),
+        subject_certificate=holder,
         not_before=not_before,
         not_on_or_after=not_on_or_after,
+        subject_chain=chain,
     )

@@ -21,10 +21,10 @@ from signxml import XMLSigner
 from signxml.algorithms import SignatureConstructionMethod
 
 from gateway.domain.clock import Clock
-from gateway.identity.saml import SAML_NS
 from gateway.identity.xml import parse_untrusted
-from gateway.identity.xmldsig import DS_NS, EXC_C14N, RSA_SHA256, SHA256, xml_datetime
-from gateway.soap.envelope import SOAP11_NS, WSSE_NS, WSU_NS
+from gateway.identity.xmldsig import EXC_C14N, RSA_SHA256, SHA256, xml_datetime
+from gateway.namespaces import DS_NS, SOAP11_NS, WSSE_NS, WSU_NS
+from gateway.namespaces import SAML1_NS as SAML_NS
 
 SAML_ASSERTION_ID = "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.0#SAMLAssertionID"
 SAML_TOKEN_TYPE = "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV1.1"

@@ -16,7 +16,7 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, Sequence
+from typing import Any, Literal, Protocol
 
 from cryptography import x509
 from lxml import etree
@@ -24,13 +24,12 @@ from signxml import XMLVerifier
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature, SignXMLException
 
 from gateway.domain.clock import Clock
+from gateway.identity.certstore import CertificateStore
 from gateway.identity.errors import MessageRejected, TokenRejected
 from gateway.identity.principal import Principal
-from gateway.identity.replay import ReplayGuard
-from gateway.identity.saml import SAML_NS, VerifiedAssertion, verify_assertion
+from gateway.identity.saml import VerifiedAssertion, verify_assertion
 from gateway.identity.signing import BASE64_BINARY, SAML_ASSERTION_ID, X509V3
 from gateway.identity.xmldsig import (
-    DS_NS,
     EXC_C14N,
     cert_from_b64,
     duplicate_ids,
@@ -38,32 +37,52 @@ from gateway.identity.xmldsig import (
     parse_xml_datetime,
     verifier_config,
 )
-from gateway.soap.envelope import (
-    SOAP11_NS,
-    STATUS_NOT_AUTHORIZED,
-    WSSE_NS,
-    WSU_NS,
-    Envelope,
-    SoapFault,
-)
-
-if TYPE_CHECKING:
-    from gateway.services import Gateway
-    from gateway.soap.service import Security
+from gateway.namespaces import DS_NS, EXC_C14N_NS, SAML1_NS, SOAP11_NS, WSSE_NS, WSU_NS, qname
 
 Mode = Literal["saml-hok", "x509"]
 SKEW = timedelta(seconds=60)
+MAX_AGE = timedelta(minutes=5)
 
 
-def _q(ns: str, name: str) -> str:
-    return f"{{{ns}}}{name}"
+_q = qname
 
 
 BODY, HEADER = _q(SOAP11_NS, "Body"), _q(SOAP11_NS, "Header")
 SECURITY, TIMESTAMP = _q(WSSE_NS, "Security"), _q(WSU_NS, "Timestamp")
 BST, STR = _q(WSSE_NS, "BinarySecurityToken"), _q(WSSE_NS, "SecurityTokenReference")
-ASSERTION, SIGNATURE = _q(SAML_NS, "Assertion"), _q(DS_NS, "Signature")
+ASSERTION, SIGNATURE = _q(SAML1_NS, "Assertion"), _q(DS_NS, "Signature")
 WSU_ID = _q(WSU_NS, "Id")
+
+
+class SoapMessage(Protocol):
+    """A SOAP 1.1 envelope as the face has read it (its one Header and Body)."""
+
+    @property
+    def root(self) -> etree._Element: ...
+
+    @property
+    def header(self) -> etree._Element | None: ...
+
+    @property
+    def body(self) -> etree._Element: ...
+
+
+class ReplayCheck(Protocol):
+    """Records a signature until it expires; True if it was already seen."""
+
+    def seen(self, digest: str, expires: datetime, now: datetime) -> bool: ...
+
+
+@dataclass(frozen=True)
+class MessageTrust:
+    """Whom WS-Security verification trusts: the store that holder-of-key
+    and X.509 token certificates must chain to, and the STSs whose
+    assertions are accepted (their signing certificates, pinned, and the
+    Issuer names they write). With no STS, only X.509-signed messages pass."""
+
+    certificates: CertificateStore
+    sts_certificates: tuple[x509.Certificate, ...] = ()
+    sts_issuers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,7 +122,7 @@ class _Parts:
     token: etree._Element
 
 
-def _structure(envelope: Envelope, mode: Mode) -> _Parts:
+def _structure(envelope: SoapMessage, mode: Mode) -> _Parts:
     """Security elements are counted in the whole Header: the Body is the
     sender's signed content (a BinarySecurityToken in an STS request's
     UseKey is legitimate there), anything added to the Header is not."""
@@ -169,7 +188,7 @@ def _saml_key(signature: etree._Element, assertion: VerifiedAssertion) -> None:
                       f"(ValueType {SAML_ASSERTION_ID}).")
 
 
-def _x509_key(signature: etree._Element, token: etree._Element, ca: x509.Certificate, now: datetime) -> x509.Certificate:
+def _x509_key(signature: etree._Element, token: etree._Element, store: CertificateStore, now: datetime) -> x509.Certificate:
     references = _key_reference(signature).findall(_q(WSSE_NS, "Reference"))
     if len(references) != 1 or references[0].get("URI") != "#" + (token.get(WSU_ID) or "\0"):
         raise _reject("key-reference-invalid", "The signature must reference the BinarySecurityToken by its wsu:Id.")
@@ -179,20 +198,7 @@ def _x509_key(signature: etree._Element, token: etree._Element, ca: x509.Certifi
         cert = cert_from_b64(token.text)
     except ValueError as exc:
         raise _reject("token-invalid", f"The BinarySecurityToken is not a certificate: {exc}.") from None
-    return check_certificate(cert, ca, now)
-
-
-def check_certificate(cert: x509.Certificate, ca: x509.Certificate, now: datetime) -> x509.Certificate:
-    """A caller's certificate must be issued by the (sandbox) CA and valid now."""
-    try:
-        cert.verify_directly_issued_by(ca)
-    except Exception:  # noqa: BLE001 - any failure means "not issued by our CA"
-        raise _reject("certificate-untrusted", f"The certificate (serial {cert.serial_number}, issuer "
-                      f"{cert.issuer.rfc4514_string()}) is not issued by the sandbox CA.") from None
-    if now < cert.not_valid_before_utc:
-        raise _reject("certificate-not-yet-valid", f"The certificate is valid from {cert.not_valid_before_utc:%Y-%m-%d} only.")
-    if now > cert.not_valid_after_utc:
-        raise _reject("certificate-expired", f"The certificate expired on {cert.not_valid_after_utc:%Y-%m-%d}; renew it.")
+    store.verify(cert, now)
     return cert
 
 
@@ -218,7 +224,7 @@ def _reference_prefixes(reference: etree._Element) -> list[str] | None:
     algorithms = [t.get("Algorithm") for t in reference.iter(_q(DS_NS, "Transform"))]
     if algorithms != [EXC_C14N]:
         raise _reject("signature-invalid", f"Reference {reference.get('URI')} must use one transform, exclusive c14n.")
-    prefixes = reference.find(".//{http://www.w3.org/2001/10/xml-exc-c14n#}InclusiveNamespaces")
+    prefixes = reference.find(f".//{_q(EXC_C14N_NS, 'InclusiveNamespaces')}")
     return prefixes.get("PrefixList", "").split() if prefixes is not None else None
 
 
@@ -266,29 +272,31 @@ def _payload(body: etree._Element) -> etree._Element:
 
 
 def verify_message(
-    envelope: Envelope,
+    envelope: SoapMessage,
     *,
     mode: Mode,
-    trusted_sts: Sequence[x509.Certificate],
-    ca: x509.Certificate,
+    trust: MessageTrust,
     clock: Clock,
-    replay: ReplayGuard,
-    max_age: timedelta = timedelta(minutes=5),
+    replay: ReplayCheck,
+    max_age: timedelta = MAX_AGE,
 ) -> VerifiedMessage:
     """Verify a request's WS-Security header or raise :class:`TokenRejected`
-    (a :class:`MessageRejected` for message-level reasons)."""
+    (a :class:`MessageRejected` for message-level reasons, a
+    :class:`~gateway.identity.certstore.CertificateRejected` for the signer's certificate)."""
     now = clock.now()
     parts = _structure(envelope, mode)
     created, expires = _timestamp(parts.timestamp, now, max_age)
     assertion: VerifiedAssertion | None = None
     if mode == "saml-hok":
-        assertion = verify_assertion(parts.token, trusted=trusted_sts, clock=clock, skew=SKEW)
+        assertion = verify_assertion(parts.token, trusted=trust.sts_certificates, issuers=trust.sts_issuers,
+                                     clock=clock, skew=SKEW)
         _saml_key(parts.signature, assertion)
-        # The STS vouches for the holder-of-key certificate; we also want it
-        # issued by the CA we trust and valid now (defence in depth).
-        cert = check_certificate(assertion.subject_certificate, ca, now)
+        # The STS vouches for the holder-of-key certificate; it must also
+        # chain to a trusted CA and be valid now (defence in depth).
+        cert = assertion.subject_certificate
+        trust.certificates.verify(cert, now, untrusted=assertion.subject_chain)
     elif mode == "x509":
-        cert = _x509_key(parts.signature, parts.token, ca, now)
+        cert = _x509_key(parts.signature, parts.token, trust.certificates, now)
     else:
         raise ValueError(f"unknown WS-Security mode {mode!r}")
     results = _verify_signature(envelope.root, cert, now)
@@ -301,19 +309,16 @@ def verify_message(
     return VerifiedMessage(payload, principal, cert, assertion, created, expires, digest)
 
 
-def make_security(gw: "Gateway", mode: Mode) -> Security:
-    """A :class:`gateway.soap.service.Security` for a SoapService: verifies
-    with the gateway's STS key, CA, clock and replay table, and turns a
-    refusal into a SOAP Fault (NotAuthorized, HTTP 500) with its code."""
-    replay = ReplayGuard(gw.db)
+class MessageVerifier:
+    """What a SOAP service takes to check its requests: the trust, the clock
+    and the replay record, bound once."""
 
-    def security(envelope: Envelope, raw: bytes) -> tuple[etree._Element, Principal | None, VerifiedMessage]:
-        try:
-            verified = verify_message(envelope, mode=mode, trusted_sts=[gw.pki.platform("sts").certificate],
-                                      ca=gw.pki.ca.certificate, clock=gw.clock, replay=replay)
-        except TokenRejected as exc:
-            raise SoapFault(exc.code, exc.message, status=STATUS_NOT_AUTHORIZED, http_status=500,
-                            path="/Envelope/Header/Security") from None
-        return verified.payload, verified.principal, verified
+    def __init__(self, trust: MessageTrust, clock: Clock, replay: ReplayCheck, *, max_age: timedelta = MAX_AGE) -> None:
+        self.trust = trust
+        self.clock = clock
+        self.replay = replay
+        self.max_age = max_age
 
-    return security
+    def verify(self, envelope: SoapMessage, mode: Mode) -> VerifiedMessage:
+        return verify_message(envelope, mode=mode, trust=self.trust, clock=self.clock, replay=self.replay,
+                              max_age=self.max_age)

@@ -15,7 +15,8 @@ from lxml import etree
 from signxml import SignatureConfiguration
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 
-DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+from gateway.namespaces import DS_NS  # noqa: F401  (re-exported for the modules that sign and verify)
+
 EXC_C14N = CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0.value
 RSA_SHA256 = SignatureMethod.RSA_SHA256.value
 SHA256 = DigestAlgorithm.SHA256.value

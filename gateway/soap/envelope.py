@@ -11,11 +11,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
-WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
-DS_NS = "http://www.w3.org/2000/09/xmldsig#"
-FAULT_NS = "urn:be:care-gateway:fault:v1"
+from gateway.namespaces import DS_NS, FAULT_NS, SOAP11_NS, WSSE_NS, WSU_NS  # re-exported: callers import them from here too
 
 STATUS_SUCCESS = "urn:be:fgov:ehealth:2.0:status:Success"
 STATUS_DATA_NOT_FOUND = "urn:be:fgov:ehealth:2.0:status:DataNotFound"

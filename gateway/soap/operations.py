@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING, Callable, Mapping
 from lxml import etree
 
 from gateway.domain.errors import DomainError
-from gateway.identity.wssecurity import make_security
 from gateway.mapping.mapping import MappingError
 from gateway.soap.commons import gateway_contract
 from gateway.soap.contract import ContractService
 from gateway.soap.envelope import q
 from gateway.soap.faults import RequestPaths, domain_fault, mapping_fault
-from gateway.soap.service import Handler, SoapRequest
+from gateway.soap.service import Handler, SoapRequest, ws_security
 
 if TYPE_CHECKING:
     from gateway.services import Gateway
@@ -70,7 +69,7 @@ def hosted(gw: "Gateway", name: str, folder: str, ns: str, operations: Mapping[s
         gateway_contract(folder, f"{name}-v1.wsdl"),
         gateway_contract(folder, f"{name}-v1.xsd"),
         {q(ns, f"{op}Request"): (f"{ns}:{op}", guarded(handler, paths)) for op, (handler, paths) in operations.items()},
-        make_security(gw, "saml-hok"),
+        ws_security(gw.messages, "saml-hok"),
         max_bytes=MAX_BYTES,
         envelope_paths=True,
     )

@@ -18,10 +18,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from lxml import etree
 
+from gateway.identity.errors import TokenRejected
 from gateway.identity.principal import Principal
+from gateway.identity.wssecurity import MessageVerifier, Mode
 from gateway.identity.xml import MAX_BYTES, UnsafeXml, parse_untrusted
+from gateway.namespaces import WSDL_NS, WSDL_SOAP_NS  # noqa: F401  (WSDL_NS re-exported)
 from gateway.soap.envelope import (
     STATUS_ERROR,
+    STATUS_NOT_AUTHORIZED,
     Envelope,
     SoapFault,
     envelope_bytes,
@@ -31,8 +35,6 @@ from gateway.soap.envelope import (
 
 log = logging.getLogger("gateway.soap")
 
-WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
-WSDL_SOAP_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 
 
@@ -67,6 +69,22 @@ def no_security(envelope: Envelope, raw: bytes) -> tuple[etree._Element, Princip
     if payload is None:
         raise SoapFault("malformed-envelope", "The SOAP Body must hold exactly one element.", path="/Envelope/Body")
     return payload, None, None
+
+
+def ws_security(verifier: MessageVerifier, mode: Mode = "saml-hok") -> Security:
+    """WS-Security as a service's policy: the identity layer verifies (its
+    trust, clock and replay record are in ``verifier``); a refusal becomes a
+    NotAuthorized Fault (HTTP 500, as SOAP 1.1 answers faults) with its code."""
+
+    def security(envelope: Envelope, raw: bytes) -> tuple[etree._Element, Principal | None, Any]:
+        try:
+            verified = verifier.verify(envelope, mode)
+        except TokenRejected as refused:
+            raise SoapFault(refused.code, refused.message, status=STATUS_NOT_AUTHORIZED, http_status=500,
+                            path="/Envelope/Header/Security") from None
+        return verified.payload, verified.principal, verified
+
+    return security
 
 
 class SoapService:

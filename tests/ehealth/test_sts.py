@@ -27,6 +27,7 @@ from gateway.ehealth.sts_client import (
     sts_url,
 )
 from gateway.ehealth.sts_legacy import build_legacy_request
+from gateway.identity.certstore import CertificateStore
 from gateway.identity.claims import (
     ATTR_CERT_HOLDER_SSIN,
     ATTR_DOCTOR_BOOLEAN,
@@ -40,7 +41,7 @@ from gateway.identity.claims import (
 from gateway.identity.principal import Role
 from gateway.identity.saml import SAML_NS, SAMLP_NS, STS_ISSUER, verify_assertion
 from gateway.identity.signing import BASE64_BINARY, SAML_TOKEN_TYPE, X509V3, sign_with_saml
-from gateway.identity.wssecurity import verify_message
+from gateway.identity.wssecurity import MessageTrust, verify_message
 from gateway.identity.xml import parse_untrusted
 from gateway.identity.zeep_wsse import X509Signature
 from gateway.soap.envelope import FAULT_NS, SOAP11_NS, envelope_bytes, read_envelope
@@ -151,8 +152,9 @@ def test_issued_token_secures_a_service_call(live):
     payload = etree.Element("{urn:test}Ping")
     envelope = sign_with_saml(parse_untrusted(envelope_bytes(payload)), token, cred.private_key, cred.certificate,
                               clock=live.clock)
-    result = verify_message(read_envelope(parse_untrusted(etree.tostring(envelope))), mode="saml-hok",
-                            trusted_sts=[live.gw.platform.pki.platform("sts").certificate], ca=live.gw.platform.pki.ca.certificate,
+    pki = live.gw.platform.pki
+    trust = MessageTrust(CertificateStore.of(pki.ca.certificate), (pki.platform("sts").certificate,), (STS_ISSUER,))
+    result = verify_message(read_envelope(parse_untrusted(etree.tostring(envelope))), mode="saml-hok", trust=trust,
                             clock=live.clock, replay=ReplayGuard(live.gw.db))
     assert result.principal is not None and result.principal.quality == "nurse"
 

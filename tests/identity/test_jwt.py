@@ -1,9 +1,8 @@
-"""JwtVerifier: every refusal has its own stable code; and the bearer
-dependency that the FHIR face uses answers 401 the RFC 6750 way."""
+"""JwtVerifier: every refusal has its own stable code; the claims mapping
+of an issuer decides which claim carries which fact."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -11,16 +10,15 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import jwt
 import pytest
-from fastapi import Depends, FastAPI
 
-from gateway.ehealth.oauth_keys import issuer_for, sandbox_jwks
+from gateway.ehealth.oauth_keys import sandbox_jwks
+from gateway.identity.claims import ClaimsMapping
 from gateway.identity.errors import TokenRejected
 from gateway.identity.jwk import jwk_thumbprint
-from gateway.identity.jwt import NO_PERSON_NISS, JwtVerifier, bearer_principal
-from gateway.identity.principal import Principal, Role
+from gateway.identity.jwt import NO_PERSON_NISS, JwtVerifier
+from gateway.identity.principal import Role
 
 ISSUER = "https://idp.example/ehealth/auth/realms/M2M"
 AUDIENCE = "care-gateway"
@@ -28,12 +26,12 @@ AUDIENCE = "care-gateway"
 
 @pytest.fixture
 def oauth(gw):  # type: ignore[no-untyped-def]
-    return gw.pki.platform("oauth")
+    return gw.platform.pki.platform("oauth")
 
 
 @pytest.fixture
 def verifier(gw):  # type: ignore[no-untyped-def]
-    return JwtVerifier(ISSUER, AUDIENCE, sandbox_jwks(gw.pki), gw.clock)
+    return JwtVerifier(ISSUER, AUDIENCE, sandbox_jwks(gw.platform.pki), gw.clock)
 
 
 def claims(gw, **overrides: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -80,7 +78,7 @@ def test_a_person_role_without_ssin_is_refused(gw, oauth, verifier):
 
 def test_bad_signature(gw, oauth, verifier):
     # signed by another key under the IdP's kid
-    rejected(verifier, sign(gw.pki.platform("sts"), claims(gw), kid=jwk_thumbprint(oauth.certificate.public_key())),
+    rejected(verifier, sign(gw.platform.pki.platform("sts"), claims(gw), kid=jwk_thumbprint(oauth.certificate.public_key())),
              "bad-signature")
     # a payload changed after signing
     header, _, signature = sign(oauth, claims(gw)).split(".")
@@ -89,7 +87,7 @@ def test_bad_signature(gw, oauth, verifier):
 
 
 def test_unknown_or_missing_kid(gw, oauth, verifier):
-    rejected(verifier, sign(gw.pki.platform("sts"), claims(gw)), "unknown-kid")
+    rejected(verifier, sign(gw.platform.pki.platform("sts"), claims(gw)), "unknown-kid")
     token = jwt.encode(claims(gw), oauth.private_key, algorithm="RS256")  # no kid at all
     rejected(verifier, token, "unknown-kid")
 
@@ -128,61 +126,30 @@ def test_not_yet_valid(gw, oauth, verifier):
 
 
 def test_a_callable_jwks_is_asked_again_so_rotation_needs_no_restart(gw, oauth):
-    sts = gw.pki.platform("sts")
-    sets = [sandbox_jwks(gw.pki)]
+    sts = gw.platform.pki.platform("sts")
+    sets = [sandbox_jwks(gw.platform.pki)]
     verifier = JwtVerifier(ISSUER, AUDIENCE, lambda: sets[-1], gw.clock)
     assert verifier.verify(sign(oauth, claims(gw))).role is Role.PATIENT
     rejected(verifier, sign(sts, claims(gw)), "unknown-kid")
-    sets.append({"keys": [*sandbox_jwks(gw.pki)["keys"], {**jwt.algorithms.RSAAlgorithm.to_jwk(sts.certificate.public_key(), as_dict=True),
+    sets.append({"keys": [*sandbox_jwks(gw.platform.pki)["keys"], {**jwt.algorithms.RSAAlgorithm.to_jwk(sts.certificate.public_key(), as_dict=True),
                                                           "kid": jwk_thumbprint(sts.certificate.public_key())}]})
     assert verifier.verify(sign(sts, claims(gw))).role is Role.PATIENT
 
 
-# ------------------------------------------------------------ bearer_principal
+def test_a_claims_mapping_reads_each_fact_from_the_issuers_own_claim(gw, oauth):
+    """Another IdP names the SSIN ``sub`` and the role ``profile``: the mapping
+    reads them there, and a stray ``ssin`` claim of that IdP is not believed."""
+    mapping = ClaimsMapping.from_names({"niss": "sub", "role": "profile", "display_name": "full_name"})
+    verifier = JwtVerifier(ISSUER, AUDIENCE, sandbox_jwks(gw.platform.pki), gw.clock, claims=mapping)
+    token = sign(oauth, claims(gw, sub="75123152609", ssin="85073003328", role=None, profile="provider",
+                               full_name="Dr Example", quality="doctor"))
+    result = verifier.verify(token)
+    assert (result.niss, result.role, result.display_name, result.quality) == ("75123152609", Role.PROVIDER, "Dr Example", "doctor")
+    rejected(verifier, sign(oauth, claims(gw, sub="75123152609", role="provider")), "invalid-claims")  # no 'profile'
+    with pytest.raises(ValueError, match="unknown claims mapping field"):
+        ClaimsMapping.from_names({"ssin": "sub"})
 
 
-class Client:
-    """In-process HTTP to a small app guarded by ``bearer_principal`` (base URL http://testserver)."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-
-    def get(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
-        async def call() -> httpx.Response:
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://testserver") as http:
-                return await http.get(path, headers=headers)
-
-        return asyncio.run(call())
-
-
-@pytest.fixture
-def client(gw) -> Client:  # type: ignore[no-untyped-def]
-    app = FastAPI()
-
-    @app.get("/whoami")
-    def whoami(principal: Principal = Depends(bearer_principal(gw))) -> dict[str, Any]:
-        return {"niss": principal.niss, "role": principal.role.value, "organisation": principal.organisation_nihii}
-
-    return Client(app)
-
-
-def test_bearer_principal_gives_the_principal_of_a_sandbox_token(gw, oauth, client):
-    token = sign(oauth, claims(gw, iss=issuer_for("http://testserver/"), role="psi-coordinator",
-                               organisation_nihii="98132227000"))
-    response = client.get("/whoami", headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 200
-    assert response.json() == {"niss": "85073003328", "role": "psi-coordinator", "organisation": "98132227000"}
-
-
-def test_bearer_principal_answers_401_with_a_bearer_challenge(gw, oauth, client):
-    response = client.get("/whoami")
-    assert response.status_code == 401
-    assert response.headers["www-authenticate"] == 'Bearer realm="care-gateway"'  # no token: no error code (RFC 6750 §3.1)
-    response = client.get("/whoami", headers={"Authorization": "Basic dXNlcjpwYXNz"})
-    assert response.status_code == 401 and 'error="invalid_request"' in response.headers["www-authenticate"]
-    wrong_issuer = sign(oauth, claims(gw))  # issued for https://idp.example, presented to http://testserver
-    response = client.get("/whoami", headers={"Authorization": f"Bearer {wrong_issuer}"})
-    challenge = response.headers["www-authenticate"]
-    assert response.status_code == 401
-    assert challenge.startswith('Bearer realm="care-gateway", error="invalid_token", error_description="')
-    assert "issued by" in challenge and '"https' not in challenge  # quotes inside the description are neutralised
+def test_only_asymmetric_algorithms_can_be_configured(gw):
+    with pytest.raises(ValueError, match="asymmetric"):
+        JwtVerifier(ISSUER, AUDIENCE, {"keys": []}, gw.clock, algorithms=("RS256", "HS256"))

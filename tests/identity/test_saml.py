@@ -46,21 +46,21 @@ def make(gw, gp, clock):
     def run(*, signer: str = "sts", lifetime: timedelta = timedelta(hours=1), mutate=None) -> bytes:
         now = clock.now()
         assertion = build_assertion(
-            issuer=STS_ISSUER, subject_niss=gp.niss, subject_cert=gw.pki.persona("gp").certificate,
+            issuer=STS_ISSUER, subject_niss=gp.niss, subject_cert=gw.platform.pki.persona("gp").certificate,
             attributes=[(IDENTIFICATION_NS, ATTR_CERT_HOLDER_SSIN, [gp.niss]), (IDENTIFICATION_NS, ATTR_PERSON_SSIN, [gp.niss]),
                         (CERTIFIED_NS, ATTR_DOCTOR_BOOLEAN, ["true"]), (CERTIFIED_NS, ATTR_DOCTOR_NIHII, [gp.nihii])],
             authentication_method=AM_X509_PKI, not_before=now, not_on_or_after=now + lifetime, issue_instant=now,
         )
         if mutate:
             mutate(assertion)
-        cred = gw.pki.credential(signer)
+        cred = gw.platform.pki.credential(signer)
         return etree.tostring(sign_assertion(assertion, cred.private_key, cred.certificate))
 
     return run
 
 
 def check(data: bytes, gw, clock):
-    return verify_assertion(parse_untrusted(data), trusted=[gw.pki.platform("sts").certificate], clock=clock)
+    return verify_assertion(parse_untrusted(data), trusted=[gw.platform.pki.platform("sts").certificate], clock=clock)
 
 
 def rejected(data: bytes, gw, clock) -> TokenRejected:
@@ -73,7 +73,7 @@ def test_signed_assertion_verifies_and_yields_the_physicians_claims(make, gw, gp
     verified = check(make(), gw, clock)
     assert verified.issuer == STS_ISSUER
     assert verified.attributes[ATTR_DOCTOR_NIHII] == [gp.nihii]
-    assert verified.subject_certificate == gw.pki.persona("gp").certificate
+    assert verified.subject_certificate == gw.platform.pki.persona("gp").certificate
     assert verified.not_on_or_after - verified.not_before == timedelta(hours=1)
     claims = verified.claims()
     assert (claims.niss, claims.role, claims.quality, claims.nihii) == (gp.niss, Role.PROVIDER, "doctor", gp.nihii)
@@ -108,7 +108,7 @@ def test_untrusted_key_presenting_the_trusted_sts_certificate_is_refused(make, g
     """The attacker copies the real STS certificate into KeyInfo: the key does not match."""
     root = parse_untrusted(make(signer="untrusted-sts"))
     cert = root.find("ds:Signature/ds:KeyInfo/ds:X509Data/ds:X509Certificate", S)
-    cert.text = "".join(gw.pki.platform("sts").cert_pem.decode().splitlines()[1:-1])
+    cert.text = "".join(gw.platform.pki.platform("sts").cert_pem.decode().splitlines()[1:-1])
     assert rejected(etree.tostring(root), gw, clock).code == "assertion-bad-signature"
 
 

@@ -20,7 +20,7 @@ from gateway.identity.errors import TokenRejected
 from gateway.identity.principal import Role
 from gateway.identity.replay import ReplayGuard
 from gateway.identity.signing import SAML_ASSERTION_ID
-from gateway.identity.wssecurity import make_security, verify_message
+from gateway.identity.wssecurity import verify_message
 from gateway.identity.xml import parse_untrusted
 from gateway.identity.xmldsig import EXC_C14N, RSA_SHA256, SHA256
 from gateway.soap.envelope import (
@@ -32,6 +32,7 @@ from gateway.soap.envelope import (
     SoapFault,
     read_envelope,
 )
+from gateway.soap.service import ws_security
 from tests.conftest import declaration
 from tests.identity.conftest import PAYLOAD_NS, unsigned_envelope
 
@@ -61,7 +62,7 @@ def test_saml_message_proves_the_tokens_principal_and_yields_the_signed_payload(
     assert verified.principal is not None
     assert (verified.principal.niss, verified.principal.role, verified.principal.quality, verified.principal.nihii) == (
         gp.niss, Role.PROVIDER, "doctor", gp.nihii)
-    assert verified.certificate == gw.pki.persona("gp").certificate
+    assert verified.certificate == gw.platform.pki.persona("gp").certificate
     assert verified.assertion is not None and verified.assertion.subject_certificate == verified.certificate
     assert verified.payload.tag == f"{{{PAYLOAD_NS}}}Ping"
     assert verified.payload.findtext("p:Text", namespaces=NS) == "consult"
@@ -90,7 +91,7 @@ def test_pharmacist_token_gives_the_pharmacy_principal(signed_saml, verify, pers
 def test_x509_message_proves_the_certificate_and_no_principal(signed_x509, verify, gw):
     verified = verify(signed_x509("persona-nurse"), "x509")
     assert verified.principal is None and verified.assertion is None
-    assert verified.certificate == gw.pki.persona("nurse").certificate
+    assert verified.certificate == gw.platform.pki.persona("nurse").certificate
     assert verified.payload.findtext("p:Text", namespaces=NS) == "hello"
 
 
@@ -123,7 +124,7 @@ def test_expired_token_is_refused_even_in_a_fresh_message(signed_saml, verify, i
 def test_token_from_an_untrusted_sts_is_refused(signed_saml, verify, gw, issue):
     root = parse_untrusted(issue("gp"))
     root.remove(root[-1])
-    untrusted = gw.pki.credential("untrusted-sts")
+    untrusted = gw.platform.pki.credential("untrusted-sts")
     from gateway.identity.saml import sign_assertion
 
     token = etree.tostring(sign_assertion(root, untrusted.private_key, untrusted.certificate))
@@ -200,7 +201,7 @@ def test_unsigned_timestamp_is_refused(signed_saml, verify, gw):
     security = one(root, "//wsse:Security")
     security.remove(one(root, "//wsse:Security/ds:Signature"))
     body_id = one(root, "/s:Envelope/s:Body").get(WSU_ID)
-    _sign_only(root, [body_id], gw.pki.persona("gp").private_key, one(root, "//saml:Assertion").get("AssertionID"))
+    _sign_only(root, [body_id], gw.platform.pki.persona("gp").private_key, one(root, "//saml:Assertion").get("AssertionID"))
     assert refused(verify, etree.tostring(root)).code == "timestamp-not-signed"
 
 
@@ -208,7 +209,7 @@ def test_unsigned_body_is_refused(signed_saml, verify, gw):
     root = parse_untrusted(signed_saml())
     one(root, "//wsse:Security").remove(one(root, "//wsse:Security/ds:Signature"))
     ts_id = one(root, "//wsu:Timestamp").get(WSU_ID)
-    _sign_only(root, [ts_id], gw.pki.persona("gp").private_key, one(root, "//saml:Assertion").get("AssertionID"))
+    _sign_only(root, [ts_id], gw.platform.pki.persona("gp").private_key, one(root, "//saml:Assertion").get("AssertionID"))
     assert refused(verify, etree.tostring(root)).code == "body-not-signed"
 
 
@@ -222,7 +223,7 @@ def test_x509_signature_must_cover_the_binary_security_token(signed_x509, verify
     signer = XMLSigner(method=SignatureConstructionMethod.detached, signature_algorithm=RSA_SHA256,
                        digest_algorithm=SHA256, c14n_algorithm=EXC_C14N)
     ids = ["#" + one(root, "/s:Envelope/s:Body").get(WSU_ID), "#" + one(root, "//wsu:Timestamp").get(WSU_ID)]
-    security.append(signer.sign(root, key=gw.pki.persona("gp").private_key, reference_uri=ids, id_attribute="Id",
+    security.append(signer.sign(root, key=gw.platform.pki.persona("gp").private_key, reference_uri=ids, id_attribute="Id",
                                 key_info=key_info))
     assert refused(verify, etree.tostring(root), "x509").code == "token-not-signed"
 
@@ -278,7 +279,7 @@ def test_moved_body_is_caught_after_verification_too(signed_saml, verify, monkey
     assert refused(verify, etree.tostring(root)).code == "signature-wrapping"
 
 
-def test_duplicated_body_is_refused(signed_saml, verify, gw):
+def test_duplicated_body_is_refused(signed_saml, verify, gw, sandbox_trust):
     root = parse_untrusted(signed_saml())
     root.append(_evil_body(root))
     with pytest.raises(SoapFault) as fault:  # the SOAP face refuses it before security
@@ -287,12 +288,12 @@ def test_duplicated_body_is_refused(signed_saml, verify, gw):
     # and verify_message on its own refuses it too
     header, first = root[0], root[1]
     with pytest.raises(TokenRejected) as err:
-        verify_message(Envelope(root, header, first), mode="saml-hok", trusted_sts=[gw.pki.platform("sts").certificate],
-                       ca=gw.pki.ca.certificate, clock=gw.clock, replay=ReplayGuard(gw.db))
+        verify_message(Envelope(root, header, first), mode="saml-hok", trust=sandbox_trust,
+                       clock=gw.clock, replay=ReplayGuard(gw.db))
     assert err.value.code == "signature-wrapping"
 
 
-def test_signed_body_wrapped_in_an_extra_element_is_refused(signed_saml, gw):
+def test_signed_body_wrapped_in_an_extra_element_is_refused(signed_saml, gw, sandbox_trust):
     root = parse_untrusted(signed_saml())
     body = one(root, "/s:Envelope/s:Body")
     etree.SubElement(root, "{urn:evil}Wrapper").append(body)
@@ -301,8 +302,8 @@ def test_signed_body_wrapped_in_an_extra_element_is_refused(signed_saml, gw):
     with pytest.raises(SoapFault):  # the SOAP face refuses the extra Envelope child
         read_envelope(root)
     with pytest.raises(TokenRejected) as err:  # and so does the verifier on its own
-        verify_message(Envelope(root, root[0], evil), mode="saml-hok", trusted_sts=[gw.pki.platform("sts").certificate],
-                       ca=gw.pki.ca.certificate, clock=gw.clock, replay=ReplayGuard(gw.db))
+        verify_message(Envelope(root, root[0], evil), mode="saml-hok", trust=sandbox_trust,
+                       clock=gw.clock, replay=ReplayGuard(gw.db))
     assert err.value.code == "signature-wrapping"
 
 
@@ -367,8 +368,8 @@ def test_second_security_header_is_refused(signed_saml, verify):
 # ------------------------------------------------------------------ the SOAP face adapter
 
 
-def test_make_security_turns_a_refusal_into_a_not_authorized_fault(gw, signed_saml):
-    security = make_security(gw, "saml-hok")
+def test_ws_security_turns_a_refusal_into_a_not_authorized_fault(gw, signed_saml):
+    security = ws_security(gw.messages, "saml-hok")  # the SOAP face's policy over the verifier the wiring built
     data = signed_saml()
     payload, principal, detail = security(read_envelope(parse_untrusted(data)), data)
     assert principal is not None and principal.quality == "doctor" and payload.tag == f"{{{PAYLOAD_NS}}}Ping"
@@ -385,7 +386,7 @@ def test_xmlsec1_verifies_a_message_signed_with_saml(xmlsec1, signed_saml, gw, t
     message = tmp_path / "message.xml"
     message.write_bytes(signed_saml())
     cert = tmp_path / "gp.pem"
-    cert.write_bytes(gw.pki.persona("gp").cert_pem)
+    cert.write_bytes(gw.platform.pki.persona("gp").cert_pem)
     command = [xmlsec1, "--verify", "--id-attr:Id", f"{SOAP11_NS}:Body", "--id-attr:Id", f"{WSU_NS}:Timestamp",
                "--pubkey-cert-pem", str(cert), "--node-xpath", "/*/*[1]/*[local-name()='Security']/*[local-name()='Signature']",
                str(message)]

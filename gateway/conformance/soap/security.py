@@ -22,9 +22,10 @@ from lxml import etree
 from gateway.conformance.soap.trust import RunReplayGuard, Trust
 from gateway.domain.clock import FixedClock
 from gateway.identity.errors import TokenRejected
-from gateway.identity.saml import SAML_NS, STS_ISSUER, verify_assertion
-from gateway.identity.wssecurity import Mode, check_certificate, verify_message
-from gateway.soap.envelope import SOAP11_NS, WSSE_NS, read_envelope
+from gateway.identity.saml import verify_assertion
+from gateway.identity.wssecurity import Mode, verify_message
+from gateway.namespaces import SAML1_NS, SOAP11_NS, WSSE_NS
+from gateway.soap.envelope import read_envelope
 
 SECURITY = "/Envelope/Header/Security"
 ASSERTION = f"{SECURITY}/Assertion"
@@ -83,7 +84,7 @@ def _path(code: str, mode: Mode) -> str:
 def _mode(header: etree._Element) -> Mode:
     """SAML holder-of-key when the header carries an assertion (what every
     eHealth service asks), X.509 when it carries only a BinarySecurityToken."""
-    if next(header.iter(f"{{{SAML_NS}}}Assertion"), None) is None \
+    if next(header.iter(f"{{{SAML1_NS}}}Assertion"), None) is None \
             and next(header.iter(f"{{{WSSE_NS}}}BinarySecurityToken"), None) is not None:
         return "x509"
     return "saml-hok"
@@ -91,7 +92,7 @@ def _mode(header: etree._Element) -> Mode:
 
 def _assertion(header: etree._Element) -> etree._Element | None:
     """The one assertion directly in wsse:Security (others are wrapping, reported by the message check)."""
-    found = [a for s in header.findall(f"{{{WSSE_NS}}}Security") for a in s.findall(f"{{{SAML_NS}}}Assertion")]
+    found = [a for s in header.findall(f"{{{WSSE_NS}}}Security") for a in s.findall(f"{{{SAML1_NS}}}Assertion")]
     return found[0] if len(found) == 1 else None
 
 
@@ -100,6 +101,7 @@ class SecurityCheck:
 
     def __init__(self, trust: Trust, replay: RunReplayGuard | None = None) -> None:
         self.trust = trust
+        self.messages = trust.message_trust()
         self.replay = replay if replay is not None else RunReplayGuard()
 
     def check(self, root: etree._Element, at: datetime) -> list[SecurityProblem]:
@@ -115,28 +117,23 @@ class SecurityCheck:
         if assertion is not None:
             problems += self.assertion_problems(copy.deepcopy(assertion), at)
         try:
-            verify_message(read_envelope(copy.deepcopy(root)), mode=mode, trusted_sts=self.trust.sts, ca=self.trust.ca,
-                           clock=FixedClock(at), replay=self.replay)
+            verify_message(read_envelope(copy.deepcopy(root)), mode=mode, trust=self.messages, clock=FixedClock(at),
+                           replay=self.replay)
         except TokenRejected as refused:
             if refused.code not in {p.rule for p in problems}:
                 problems.append(SecurityProblem(refused.code, _path(refused.code, mode), refused.message))
         return problems
 
     def assertion_problems(self, assertion: etree._Element, at: datetime) -> list[SecurityProblem]:
-        """Signer, signature, validity and holder-of-key (the identity
-        layer's check), then the issuer and the holder-of-key certificate."""
+        """Signer, signature, issuer, validity and holder-of-key (the identity
+        layer's check), then the holder-of-key certificate's chain."""
         try:
-            verified = verify_assertion(assertion, trusted=self.trust.sts, clock=FixedClock(at), skew=SKEW)
+            verified = verify_assertion(assertion, trusted=self.messages.sts_certificates,
+                                        issuers=self.messages.sts_issuers, clock=FixedClock(at), skew=SKEW)
         except TokenRejected as refused:
             return [SecurityProblem(refused.code, _path(refused.code, "saml-hok"), refused.message)]
-        problems = []
-        if verified.issuer != STS_ISSUER:
-            problems.append(SecurityProblem("assertion-issuer-unknown", ASSERTION,
-                                            f"The assertion's Issuer is {verified.issuer!r}; eHealth STS assertions "
-                                            f"are issued by {STS_ISSUER!r}."))
         try:
-            check_certificate(verified.subject_certificate, self.trust.ca, at)
+            self.messages.certificates.verify(verified.subject_certificate, at, untrusted=verified.subject_chain)
         except TokenRejected as refused:
-            problems.append(SecurityProblem(refused.code, HOLDER_OF_KEY,
-                                            f"Holder-of-key certificate: {refused.message}"))
-        return problems
+            return [SecurityProblem(refused.code, HOLDER_OF_KEY, f"Holder-of-key certificate: {refused.message}")]
+        return []

@@ -1,19 +1,26 @@
 """Whom an offline validation trusts: the STS certificates that may sign
-SAML assertions and the CA that issues holder-of-key and X.509 token
-certificates. The sandbox's by default; a tester validating another
-platform's messages passes its own PEM files instead."""
+SAML assertions and the Issuer names they write, and the CAs (roots, with
+optional intermediates and CRLs) that holder-of-key and X.509 token
+certificates must chain to. The sandbox's by default; a tester validating
+another platform's messages passes its own PEM files, or the gateway's
+trust settings (:meth:`Trust.from_settings`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from cryptography import x509
 
 from gateway.config import DEFAULT_SANDBOX_SEED
-from gateway.identity.replay import ReplayGuard
+from gateway.identity.certstore import CertificateStore
+from gateway.identity.saml import STS_ISSUER
+from gateway.identity.wssecurity import MessageTrust
+
+if TYPE_CHECKING:
+    from gateway.trust import TrustSettings
 
 
 class TrustError(ValueError):
@@ -22,8 +29,17 @@ class TrustError(ValueError):
 
 @dataclass(frozen=True)
 class Trust:
+    """``ca`` is one root CA certificate or several."""
+
     sts: tuple[x509.Certificate, ...]
-    ca: x509.Certificate
+    ca: x509.Certificate | tuple[x509.Certificate, ...]
+    issuers: tuple[str, ...] = (STS_ISSUER,)
+    intermediates: tuple[x509.Certificate, ...] = ()
+    crls: tuple[x509.CertificateRevocationList, ...] = ()
+
+    @property
+    def roots(self) -> tuple[x509.Certificate, ...]:
+        return self.ca if isinstance(self.ca, tuple) else (self.ca,)
 
     @classmethod
     def sandbox(cls, seed: int = DEFAULT_SANDBOX_SEED) -> "Trust":
@@ -33,10 +49,23 @@ class Trust:
         pki = load_pki(seed)
         return cls((pki.platform("sts").certificate,), pki.ca.certificate)
 
+    @classmethod
+    def from_settings(cls, settings: "TrustSettings") -> "Trust":
+        """The gateway's own trust, as its settings configure it."""
+        messages = settings.message_trust()
+        store = messages.certificates
+        return cls(messages.sts_certificates, store.roots, messages.sts_issuers, store.intermediates, store.crls)
+
     def replacing(self, sts: Sequence[Path] = (), ca: Path | None = None) -> "Trust":
-        """This trust with the STS certificates and/or the CA read from PEM files."""
+        """This trust with the STS certificates and/or the root CAs read from PEM files."""
         certs = tuple(c for path in sts for c in read_certificates(path))
-        return Trust(certs or self.sts, read_certificates(ca)[0] if ca else self.ca)
+        if ca is None:
+            return Trust(certs or self.sts, self.roots, self.issuers, self.intermediates, self.crls)
+        return Trust(certs or self.sts, tuple(read_certificates(ca)), self.issuers)  # another CA: its own chain
+
+    def message_trust(self) -> MessageTrust:
+        """What the identity layer's verifier takes."""
+        return MessageTrust(CertificateStore(self.roots, self.intermediates, self.crls), self.sts, self.issuers)
 
 
 def read_certificates(path: Path) -> list[x509.Certificate]:
@@ -54,13 +83,12 @@ def read_certificates(path: Path) -> list[x509.Certificate]:
     return certs
 
 
-class RunReplayGuard(ReplayGuard):
+class RunReplayGuard:
     """Remembers signatures for one validation run only, in memory: a file
     validated offline was not received, so only a repeat within the same
-    run is a replay. (A subclass, so the identity layer's type is honoured;
-    it keeps no database.)"""
+    run is a replay. It keeps no database."""
 
-    def __init__(self) -> None:  # noqa: D107 - deliberately no database
+    def __init__(self) -> None:
         self._seen: dict[str, datetime] = {}
 
     def seen(self, digest: str, expires: datetime, now: datetime) -> bool:
