@@ -11,6 +11,7 @@ IC-A9).
 from __future__ import annotations
 
 import logging
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from gateway.domain import audit
 from gateway.domain.audit import AuditEntry
 from gateway.domain.clock import Clock
 from gateway.domain.database import Database
-from gateway.domain.errors import AccessDenied, Conflict, DomainError, VersionConflict
+from gateway.domain.errors import AccessDenied, Concealed, Conflict, DomainError, VersionConflict
 from gateway.domain.policy import Decision
 from gateway.domain.pseudonyms import PseudonymService
 from gateway.identity.principal import Principal
@@ -33,6 +34,23 @@ from gateway.identity.principal import Principal
 log = logging.getLogger("gateway.acts")
 
 T = TypeVar("T")
+
+_PUBLIC_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-.]{0,63}")
+
+
+def well_formed_id(value: str | None) -> bool:
+    """Could ``value`` be one of our public ids (UUIDs and the like)? An id
+    that cannot is unknown without looking, and is never written to the
+    trail as sent (it may be huge, or not even encodable)."""
+    return value is not None and _PUBLIC_ID.fullmatch(value) is not None
+
+
+def audit_id(value: str | None) -> str | None:
+    """A resource id as the audit trail keeps it."""
+    if value is None:
+        return None
+    return value if well_formed_id(value) else "(malformed)"
+
 
 # The outer transaction of an atomic group of acts (a FHIR transaction Bundle).
 @dataclass
@@ -70,9 +88,12 @@ class Act:
     rule: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
 
-    def require(self, decision: Decision) -> Decision:
-        """Stop the act with an :class:`AccessDenied` unless the policy allowed it."""
-        self.rule = decision.rule
+    def require(self, decision: Decision, *, names_rule: bool = True) -> Decision:
+        """Stop the act with an :class:`AccessDenied` unless the policy allowed
+        it. ``names_rule=False`` for a preliminary check (the caller's
+        standing) whose allowance is not the rule the act rests on."""
+        if names_rule or not decision.allowed:
+            self.rule = decision.rule
         if not decision.allowed:
             raise AccessDenied(decision.code, decision.reason, rule=decision.rule)
         return decision
@@ -119,6 +140,7 @@ class ActRunner:
     ) -> T:
         now = self.clock.now()
         actor = self.pseudonyms.pseudonymise(principal.niss)
+        resource_id = audit_id(resource_id)
         state: dict[str, Any] = {}
         group = _OUTER.get()
         if group is not None:
@@ -176,6 +198,8 @@ class ActRunner:
         return result
 
     def _entry(self, act: Act, outcome: str, error: DomainError | None = None) -> AuditEntry:
+        if isinstance(error, Concealed):  # the trail keeps what really happened
+            error = error.actual
         detail = dict(act.detail)
         if error is not None:
             detail["message"] = error.message
@@ -192,7 +216,7 @@ class ActRunner:
             rule=(error.rule if error and error.rule else act.rule),
             patient_pseudonym=act.patient_pseudonym,
             resource_type=act.resource_type,
-            resource_id=act.resource_id,
+            resource_id=audit_id(act.resource_id),
             detail=detail,
         )
 
@@ -206,12 +230,13 @@ class ActRunner:
         error: DomainError,
         now: datetime,
     ) -> None:
-        outcome = "denied" if isinstance(error, AccessDenied) else "refused"
+        actual = error.actual if isinstance(error, Concealed) else error
+        outcome = "denied" if isinstance(actual, AccessDenied) else "refused"
         with self.db.transaction() as session:
             if act is None:
                 act = Act(session, principal, action, channel, now, self.clock.today(), actor)
             audit.append(session, self._entry(act, outcome, error), now)
         log.info(
             "%s by %s (%s): %s %s [%s] %s",
-            action, principal.role, principal.organisation or "-", outcome, error.code, error.rule or "-", error.message,
+            action, principal.role, principal.organisation or "-", outcome, actual.code, actual.rule or "-", actual.message,
         )

@@ -15,12 +15,14 @@ from datetime import date
 
 from sqlalchemy import or_, select
 
-from gateway.domain.acts import Act
+from gateway.domain.acts import Act, well_formed_id
 from gateway.domain.context import DomainContext
-from gateway.domain.errors import InvalidInput, NotFound, VersionConflict
+from gateway.domain.errors import AccessDenied, Concealed, InvalidInput, NotFound, VersionConflict
 from gateway.domain.identifiers import InvalidIdentifier, check_nihii
 from gateway.domain.inclusions import check_dates, check_patient_niss
 from gateway.domain.model import CareTeam, CareTeamMember
+from gateway.domain.policy import PSI_ROLES
+from gateway.domain.subjects import subject_of
 from gateway.domain.views import CareTeamView, MemberView
 from gateway.identity.principal import Principal
 
@@ -69,8 +71,11 @@ class CareTeamService:
             except InvalidInput as exc:
                 raise InvalidInput(exc.code, exc.message, rule="IC-R3", path="period.end") from None
         patient = check_patient_niss(spec.patient_niss, "subject") if spec.patient_niss else None
-        if patient is not None and self.ctx.register.person(patient) is None:
-            raise NotFound("unknown-patient", f"No person with NISS {patient} in the national register.", path="subject")
+        if patient is not None:
+            person = self.ctx.register.person(patient)
+            if person is None:
+                raise NotFound("unknown-patient", f"No person with NISS {patient} in the national register.", path="subject")
+            patient = person.niss  # a team is kept under the person's current number (IC-R5)
         members: list[tuple[MemberSpec, str | None]] = []
         for i, m in enumerate(spec.members):
             path = f"participant[{i}]"
@@ -88,6 +93,9 @@ class CareTeamService:
                     raise InvalidInput("unknown-organisation", f"NIHII {m.nihii} is not an organisation known in CoBrHa.",
                                        path=f"{path}.member.identifier")
             niss = check_patient_niss(m.niss, f"{path}.member.identifier") if m.niss else None
+            if niss is not None:
+                known = self.ctx.register.person(niss)
+                niss = known.niss if known else niss
             if m.kind in ("practitioner", "organisation") and not m.nihii:
                 raise InvalidInput("member-without-nihii", "A practitioner or organisation member is named by its NIHII.",
                                    path=f"{path}.member.identifier")
@@ -158,17 +166,28 @@ class CareTeamService:
         return ctx.runner.run(principal, "care-team.create", body, channel=channel, resource_type="care-team")
 
     def _load(self, act: Act, team_id: str) -> CareTeam:
-        team = act.session.get(CareTeam, team_id)
+        if act.principal.role in PSI_ROLES:  # standing first: its refusal must not depend on the id
+            act.require(self.ctx.policy.standing(act.principal), names_rule=False)
+        team = act.session.get(CareTeam, team_id) if well_formed_id(team_id) else None
         if team is None:
-            raise NotFound("unknown-care-team", f"No care team with id {team_id}.", path="id")
+            raise unknown_care_team()
         act.patient_pseudonym = team.patient_pseudonym
         return team
 
-    def _can_read(self, act: Act, team: CareTeam) -> None:
+    def _read_decision(self, act: Act, team: CareTeam):  # type: ignore[no-untyped-def]
         niss = self.ctx.pseudonyms.reveal(team.patient_pseudonym) if team.patient_pseudonym else None
         person = self.ctx.register.person(niss) if niss else None
         same = person is not None and act.principal.niss in (person.niss, *person.previous_niss)
-        act.require(self.ctx.policy.care_team_read(act.principal, niss, self._is_member(team, act.principal), same_person=same))
+        return self.ctx.policy.care_team_read(act.principal, niss, self._is_member(team, act.principal), same_person=same,
+                                              managing_organisation=team.managing_organisation)
+
+    def _can_read(self, act: Act, team: CareTeam) -> None:
+        """CT-5; for PSI staff a team they may not see does not exist (IC-A3)."""
+        decision = self._read_decision(act, team)
+        if not decision.allowed and decision.rule == "IC-A3":
+            act.rule = decision.rule
+            raise Concealed(unknown_care_team(), AccessDenied(decision.code, decision.reason, rule=decision.rule))
+        act.require(decision)
 
     def get(self, principal: Principal, team_id: str, *, channel: str = "internal") -> CareTeamView:
         def body(act: Act) -> CareTeamView:
@@ -185,6 +204,8 @@ class CareTeamService:
         def body(act: Act) -> CareTeamView:
             team = self._load(act, team_id)
             niss = ctx.pseudonyms.reveal(team.patient_pseudonym) if team.patient_pseudonym else None
+            if principal.role in PSI_ROLES:
+                self._can_read(act, team)  # another project's team does not exist for them (IC-A3)
             act.require(ctx.policy.care_team_write(principal, niss, team.managing_organisation, self._is_member(team, principal)))
             if expected_version is not None and expected_version != team.version:
                 raise VersionConflict("version-conflict", f"Care team {team.id} is at version {team.version}, not {expected_version}.", path="version")
@@ -202,24 +223,26 @@ class CareTeamService:
         ctx = self.ctx
 
         def body(act: Act) -> list[CareTeamView]:
-            niss = check_patient_niss(patient_niss, "patient")
-            pseudonym = ctx.pseudonyms.pseudonymise(niss)
-            act.patient_pseudonym = pseudonym
+            who = subject_of(ctx, principal, patient_niss, "patient")  # under any of the person's numbers (IC-R5)
+            act.patient_pseudonym = who.pseudonym
             teams = act.session.execute(
-                select(CareTeam).where(or_(CareTeam.patient_pseudonym == pseudonym,
-                                           CareTeam.id.in_(select(CareTeamMember.care_team_id).where(CareTeamMember.member_pseudonym == pseudonym))))
+                select(CareTeam).where(or_(CareTeam.patient_pseudonym == who.pseudonym,
+                                           CareTeam.id.in_(select(CareTeamMember.care_team_id).where(CareTeamMember.member_pseudonym == who.pseudonym))))
                 .order_by(CareTeam.created_at, CareTeam.id)
             ).scalars().all()
-            visible = []
-            for team in teams:
-                person = ctx.register.person(niss)
-                same = person is not None and principal.niss in (person.niss, *person.previous_niss)
-                if ctx.policy.care_team_read(principal, niss, self._is_member(team, principal), same_person=same).allowed:
-                    visible.append(self._view(team))
+            visible = [self._view(team) for team in teams
+                       if ctx.policy.care_team_read(principal, who.niss, self._is_member(team, principal), same_person=who.same_person,
+                                                    managing_organisation=team.managing_organisation).allowed]
             act.rule = "CT-5"
-            if not visible and teams:
-                act.require(ctx.policy.care_team_read(principal, niss, False))
+            if not visible and principal.role not in PSI_ROLES:
+                # The refusal depends on the caller and the patient only, never on whether teams exist.
+                act.require(ctx.policy.care_team_read(principal, who.niss, False, same_person=who.same_person))
             act.detail["returned"] = len(visible)
             return visible
 
         return ctx.runner.run(principal, "care-team.search", body, channel=channel, resource_type="care-team")
+
+
+def unknown_care_team() -> NotFound:
+    """The one answer for a care-team id the caller cannot use (unknown, or another project's)."""
+    return NotFound("unknown-care-team", "No care team with this id.", path="id")

@@ -26,6 +26,7 @@ from gateway.domain.ports import (
     SourceUnavailable,
 )
 from gateway.domain.views import PersonView
+from gateway.domain.visibility import in_project
 from gateway.identity.principal import Principal
 
 if TYPE_CHECKING:
@@ -58,17 +59,12 @@ class DirectoryService:
             act.patient_pseudonym = ctx.pseudonyms.pseudonymise(current)
             same = person is not None and principal.niss in (person.niss, *person.previous_niss)
             decision = act.require(ctx.policy.consult(principal, current, same_person=same))
+            # IC-A3: PSI staff see people included in their PSI only; whether anyone
+            # else holds this number is not theirs to learn (one answer for both).
+            if decision.own_psi is not None and (person is None or not in_project(act.session, act.patient_pseudonym, decision.own_psi)):
+                raise NotFound("unknown-patient", "No patient with this NISS in your project.", rule="IC-A3", path="identifier")
             if person is None:
                 raise NotFound("unknown-patient", f"No person with NISS {value} in the national register.", path="identifier")
-            if decision.own_psi is not None:  # IC-A3: PSI staff see people included in their PSI only
-                from sqlalchemy import select
-
-                from gateway.domain.model import Inclusion
-
-                hit = act.session.execute(select(Inclusion.id).where(
-                    Inclusion.patient_pseudonym == act.patient_pseudonym, Inclusion.psi_nihii == decision.own_psi).limit(1)).first()
-                if hit is None:
-                    raise NotFound("unknown-patient", "This person is not included in your project.", rule="IC-A3", path="identifier")
             act.rule = "IC-R9"
             return person_view(person)
 

@@ -57,6 +57,17 @@ class NotFound(DomainError):
     category = "not-found"
 
 
+class Concealed(NotFound):
+    """A refusal about something the caller may not know exists (IC-A3: another
+    project's inclusion, consent or care team). The caller reads exactly the
+    answer an unknown id gets (``shown``); the audit trail records the refusal
+    it really was (``actual``), so auditors still see the attempt."""
+
+    def __init__(self, shown: NotFound, actual: DomainError) -> None:
+        super().__init__(shown.code, shown.message, rule=shown.rule, path=shown.path, details=shown.details)
+        self.actual = actual
+
+
 class AccessDenied(DomainError):
     """The access policy refused the act (IC-A9: deny by default)."""
 

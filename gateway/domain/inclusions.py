@@ -19,12 +19,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from gateway.domain import billing
-from gateway.domain.acts import Act
+from gateway.domain.acts import Act, well_formed_id
 from gateway.domain.context import DomainContext
-from gateway.domain.errors import Conflict, InvalidInput, NotFound, VersionConflict
+from gateway.domain.errors import AccessDenied, Concealed, Conflict, InvalidInput, NotFound, VersionConflict
 from gateway.domain.identifiers import InvalidIdentifier, check_nihii, check_niss
 from gateway.domain.model import ConsentDecision, Inclusion, InclusionChange, Patient
-from gateway.domain.policy import Decision, Field
+from gateway.domain.policy import PSI_ROLES, Decision, Field
 from gateway.domain.ports import OrganisationKind, PersonRecord
 from gateway.domain.views import (
     ConsentView,
@@ -35,6 +35,7 @@ from gateway.domain.views import (
     PatientListItem,
     PersonView,
 )
+from gateway.domain.visibility import in_project, principal_elsewhere, visible_consents
 from gateway.identity.principal import Principal, Role
 
 PRINCIPAL = "principal"
@@ -174,6 +175,21 @@ def check_consent_date(day: date, today: date) -> None:
 # ------------------------------------------------------------------ helpers
 
 
+def unknown_inclusion(inclusion_id: str) -> NotFound:
+    """The one answer for an inclusion id the caller cannot use: unknown, or
+    another project's (IC-A3). It does not echo the id."""
+    return NotFound("unknown-inclusion", "No inclusion with this id.", path="id")
+
+
+def project_scope(ctx: DomainContext, act: Act) -> str | None:
+    """The project a PSI member's view is limited to (IC-A3), None for every
+    other role. A PSI member without standing is refused here, before any
+    record is looked up, so the refusal says nothing about the record."""
+    if act.principal.role not in PSI_ROLES:
+        return None
+    return act.require(ctx.policy.standing(act.principal), names_rule=False).own_psi
+
+
 def living_person(ctx: DomainContext, niss: str) -> PersonRecord:
     """IC-F1: the patient exists in the national register and is alive."""
     person = ctx.register.person(niss)
@@ -271,7 +287,10 @@ def record_change(act: Act, inc: Inclusion, action: str) -> None:
 
 
 def add_consent(act: Act, pseudonym: str, decision: str, day: date, inclusion_id: str | None) -> ConsentDecision:
+    """Record a decision; ``inclusion_id`` names the project it was recorded
+    with (None: outside any project, by the patient or a care provider)."""
     row = ConsentDecision(
+        public_id=str(uuid.uuid4()),
         patient_pseudonym=pseudonym,
         decision=decision,
         decision_date=day,
@@ -334,7 +353,7 @@ def consent_view(ctx: DomainContext, row: ConsentDecision | None, *, in_force: b
         recorded_by_niss=ctx.pseudonyms.reveal(row.recorded_by_pseudonym),
         recorded_by_role=row.recorded_by_role,
         recorded_by_organisation=row.recorded_by_organisation,
-        id=row.id,
+        id=row.public_id,
         patient_niss=ctx.pseudonyms.reveal(row.patient_pseudonym),
         in_force=in_force,
     )
@@ -370,7 +389,8 @@ class InclusionService:
             pseudonym = ctx.pseudonyms.pseudonymise(person.niss)
             act.patient_pseudonym = pseudonym
             lock_patient(ctx, act.session, pseudonym, act.now)
-            if decision is None and current_consent(act.session, pseudonym) is None:
+            scope = psi if principal.role in PSI_ROLES else None  # IC-A3: another project's decision is not theirs to rely on
+            if decision is None and not visible_consents(act.session, pseudonym, scope):
                 raise InvalidInput(
                     "consent-required", "The patient has no research consent decision on record: give it with the declaration "
                     "(agree or refuse, and the date it was recorded).", rule="IC-F1", path="consent.decision",
@@ -427,20 +447,16 @@ class InclusionService:
     def _patient_inclusions(
         self, act: Act, decision: Decision, pseudonym: str, person: PersonRecord | None
     ) -> PatientInclusions:
-        rows = act.session.execute(
-            select(Inclusion).where(Inclusion.patient_pseudonym == pseudonym).order_by(Inclusion.start_date, Inclusion.id)
-        ).scalars().all()
+        query = select(Inclusion).where(Inclusion.patient_pseudonym == pseudonym)
         elsewhere = False
-        if decision.own_psi is not None:  # IC-A3: own PSI only, plus one bit about the others
-            elsewhere = any(
-                r.psi_nihii != decision.own_psi and r.status == PRINCIPAL
-                and (r.end_date is None or r.end_date >= act.today)
-                for r in rows
-            )
-            rows = [r for r in rows if r.psi_nihii == decision.own_psi]
-        act.detail["count"] = len(rows)
+        if decision.own_psi is not None:  # IC-A3: own PSI only, plus one bit about the others for its own patients
+            query = query.where(Inclusion.psi_nihii == decision.own_psi)
+            elsewhere = principal_elsewhere(act.session, pseudonym, decision.own_psi, act.today)
+        rows = act.session.execute(query.order_by(Inclusion.start_date, Inclusion.id)).scalars().all()
+        act.detail["returned"] = len(rows)
         visible = person is not None and (decision.own_psi is None or bool(rows))
-        consent = consent_view(self.ctx, current_consent(act.session, pseudonym)) if visible else None
+        consents = visible_consents(act.session, pseudonym, decision.own_psi) if visible else []
+        consent = consent_view(self.ctx, consents[-1]) if consents else None
         return PatientInclusions(
             patient=person_view(person) if visible and person else None,
             inclusions=tuple(inclusion_view(self.ctx, r) for r in rows),
@@ -454,11 +470,7 @@ class InclusionService:
 
         def body(act: Act) -> InclusionView:
             inc = self._load(act, inclusion_id)
-            niss = ctx.pseudonyms.reveal(inc.patient_pseudonym)
-            decision = act.require(ctx.policy.consult(principal, niss))
-            if decision.own_psi is not None and inc.psi_nihii != decision.own_psi:
-                act.rule = "IC-A3"
-                raise NotFound("unknown-inclusion", f"No inclusion {inclusion_id} in your project.", rule="IC-A3", path="id")
+            act.require(ctx.policy.consult(principal, ctx.pseudonyms.reveal(inc.patient_pseudonym)))
             return inclusion_view(ctx, inc)
 
         return ctx.runner.run(principal, "inclusion.read", body, channel=channel, resource_type="inclusion", resource_id=inclusion_id)
@@ -469,9 +481,7 @@ class InclusionService:
 
         def body(act: Act) -> list[InclusionVersionView]:
             inc = self._load(act, inclusion_id)
-            decision = act.require(ctx.policy.consult(principal, ctx.pseudonyms.reveal(inc.patient_pseudonym)))
-            if decision.own_psi is not None and inc.psi_nihii != decision.own_psi:
-                raise NotFound("unknown-inclusion", f"No inclusion {inclusion_id} in your project.", rule="IC-A3", path="id")
+            act.require(ctx.policy.consult(principal, ctx.pseudonyms.reveal(inc.patient_pseudonym)))
             return [
                 InclusionVersionView(
                     inclusion_id=c.inclusion_id, version=c.version, action=c.action, at=c.at,
@@ -484,9 +494,18 @@ class InclusionService:
         return ctx.runner.run(principal, "inclusion.history", body, channel=channel, resource_type="inclusion", resource_id=inclusion_id)
 
     def _load(self, act: Act, inclusion_id: str) -> Inclusion:
-        inc = act.session.get(Inclusion, inclusion_id)
+        """The inclusion an act names by id. For PSI staff an inclusion of
+        another project does not exist (IC-A3): they get the answer of an
+        unknown id, and the trail records the refusal."""
+        own_psi = project_scope(self.ctx, act)
+        inc = act.session.get(Inclusion, inclusion_id) if well_formed_id(inclusion_id) else None
         if inc is None:
-            raise NotFound("unknown-inclusion", f"No inclusion with id {inclusion_id}.", path="id")
+            raise unknown_inclusion(inclusion_id)
+        if own_psi is not None and inc.psi_nihii != own_psi:
+            act.rule = "IC-A3"
+            raise Concealed(unknown_inclusion(inclusion_id), AccessDenied(
+                "not-own-psi", "An inclusion of another integrated-care project: PSI staff see their own project's only.",
+                rule="IC-A3"))
         act.patient_pseudonym = inc.patient_pseudonym
         return inc
 
@@ -610,7 +629,8 @@ class InclusionService:
             if other is not None:
                 raise principal_overlap_error(self.ctx, act, other, niss)
         if changes.consent_decision is not UNSET or changes.consent_date is not UNSET:
-            existing = current_consent(act.session, inc.patient_pseudonym)
+            seen = visible_consents(act.session, inc.patient_pseudonym, inc.psi_nihii if act.principal.role in PSI_ROLES else None)
+            existing = seen[-1] if seen else None
             decision = changes.consent_decision if changes.consent_decision is not UNSET else (
                 existing.decision if existing else None
             )
@@ -726,10 +746,8 @@ class InclusionService:
                     rule="IC-A1", path="patient",
                 )
             elsewhere = False
-            if own_psi is not None and query.patient_niss:  # IC-A3: one bit about the other PSIs, nothing more
-                elsewhere = act.session.execute(select(Inclusion.id).where(
-                    *conditions, Inclusion.psi_nihii != own_psi, Inclusion.status == PRINCIPAL,
-                    or_(Inclusion.end_date.is_(None), Inclusion.end_date >= act.today)).limit(1)).first() is not None
+            if own_psi is not None and query.patient_niss and act.patient_pseudonym:  # IC-A3: one bit, for its own patients
+                elsewhere = principal_elsewhere(act.session, act.patient_pseudonym, own_psi, act.today)
             if own_psi is not None:
                 if query.psi_nihii and query.psi_nihii != own_psi:
                     return InclusionPage((), None, elsewhere)

@@ -91,9 +91,13 @@ class ConsentDecision(Base):
     decision in force; earlier rows are its history."""
 
     __tablename__ = "consent_decision"
-    __table_args__ = (Index("ix_consent_patient", "patient_pseudonym", "id"),)
+    __table_args__ = (
+        Index("ix_consent_patient", "patient_pseudonym", "id"),
+        Index("ux_consent_public_id", "public_id", unique=True),
+    )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)  # internal: order of recording
+    public_id: Mapped[str] = mapped_column(String(36))  # the id callers see: random, never the sequence
     patient_pseudonym: Mapped[str] = mapped_column(PSEUDONYM)
     decision: Mapped[str] = mapped_column(String(8))  # agree | refuse
     decision_date: Mapped[date] = mapped_column(Date)

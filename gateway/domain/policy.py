@@ -268,14 +268,22 @@ class AccessPolicy:
 
     # ------------------------------------------------------ care teams (CT)
 
-    def care_team_read(self, principal: Principal, patient_niss: str | None, is_member: bool, same_person: bool = False) -> Decision:
+    def care_team_read(self, principal: Principal, patient_niss: str | None, is_member: bool, same_person: bool = False,
+                       managing_organisation: str | None = None) -> Decision:
         """CT-5: a member sees the team; a non-member needs the relationship
-        with the patient that consulting their inclusions needs (IC-F2)."""
+        with the patient that consulting their inclusions needs (IC-F2). For
+        PSI staff that relationship is their own project (IC-A3): they see
+        the teams their project manages, never another project's nor the
+        teams of a person outside their project."""
         standing = self.standing(principal)
         if not standing.allowed:
             return standing
         if is_member:
             return Decision.allow("CT-5", "member of the care team")
+        if principal.role in PSI_ROLES:
+            if managing_organisation is not None and managing_organisation == standing.own_psi:
+                return Decision.allow("CT-5", "a team the caller's own project manages (IC-A3)", own_psi=standing.own_psi)
+            return Decision.deny("IC-A3", "not-own-psi", "PSI staff see the care teams their own project manages only.")
         if patient_niss is None:
             return Decision.deny("CT-5", "not-a-member", "Only the members of a group care team may see it.")
         seen = self.consult(principal, patient_niss, same_person=same_person)

@@ -16,12 +16,14 @@ from typing import Callable
 
 from sqlalchemy import select
 
-from gateway.domain.acts import Act
+from gateway.domain.acts import Act, well_formed_id
 from gateway.domain.context import DomainContext
-from gateway.domain.errors import AccessDenied, InvalidInput, NotFound, VersionConflict
+from gateway.domain.errors import AccessDenied, Concealed, InvalidInput, NotFound, VersionConflict
 from gateway.domain.identifiers import InvalidIdentifier, check_cbe, check_nihii
 from gateway.domain.inclusions import check_patient_niss, living_person
 from gateway.domain.model import Referral, ReferralParty
+from gateway.domain.policy import PSI_ROLES
+from gateway.domain.subjects import subject_of
 from gateway.domain.views import PartyView, ReferralView
 from gateway.identity.principal import Principal
 
@@ -122,18 +124,25 @@ class ReferralService:
         return ctx.runner.run(principal, "referral.create", body, channel=channel, resource_type="referral")
 
     def _load(self, act: Act, referral_id: str) -> Referral:
-        r = act.session.get(Referral, referral_id)
+        if act.principal.role in PSI_ROLES:  # standing first: its refusal must not depend on the id
+            act.require(self.ctx.policy.standing(act.principal), names_rule=False)
+        r = act.session.get(Referral, referral_id) if well_formed_id(referral_id) else None
         if r is None:
-            raise NotFound("unknown-referral", f"No referral with id {referral_id}.", path="id")
+            raise unknown_referral()
         act.patient_pseudonym = r.patient_pseudonym
         return r
 
     def _require_read(self, act: Act, r: Referral) -> str | None:
+        """RF-4; for PSI staff a referral they are no party to does not exist (IC-A3)."""
         niss = self.ctx.pseudonyms.reveal(r.patient_pseudonym)
         person = self.ctx.register.person(niss)
         same = person is not None and act.principal.niss in (person.niss, *person.previous_niss)
         party = self._party_role(r, act.principal)
-        act.require(self.ctx.policy.referral_read(act.principal, niss, party, same_person=same))
+        decision = self.ctx.policy.referral_read(act.principal, niss, party, same_person=same)
+        if not decision.allowed and act.principal.role in PSI_ROLES:
+            act.rule = decision.rule
+            raise Concealed(unknown_referral(), AccessDenied(decision.code, decision.reason, rule=decision.rule))
+        act.require(decision)
         return party
 
     def get(self, principal: Principal, referral_id: str, *, channel: str = "internal") -> ReferralView:
@@ -194,16 +203,19 @@ class ReferralService:
         ctx = self.ctx
 
         def body(act: Act) -> list[ReferralView]:
-            niss = check_patient_niss(patient_niss, "patient")
-            act.patient_pseudonym = ctx.pseudonyms.pseudonymise(niss)
+            who = subject_of(ctx, principal, patient_niss, "patient")  # under any of the person's numbers (IC-R5)
+            act.patient_pseudonym = who.pseudonym
             rows = act.session.execute(select(Referral).where(Referral.patient_pseudonym == act.patient_pseudonym)
                                        .order_by(Referral.created_at, Referral.id)).scalars().all()
-            person = ctx.register.person(niss)
-            same = person is not None and principal.niss in (person.niss, *person.previous_niss)
             visible = [self._view(r) for r in rows
-                       if ctx.policy.referral_read(principal, niss, self._party_role(r, principal), same_person=same).allowed]
+                       if ctx.policy.referral_read(principal, who.niss, self._party_role(r, principal), same_person=who.same_person).allowed]
             act.rule = "RF-4"
             act.detail["returned"] = len(visible)
             return visible
 
         return ctx.runner.run(principal, "referral.search", body, channel=channel, resource_type="referral")
+
+
+def unknown_referral() -> NotFound:
+    """The one answer for a referral id the caller cannot use."""
+    return NotFound("unknown-referral", "No referral with this id.", path="id")

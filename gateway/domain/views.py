@@ -28,7 +28,7 @@ class ConsentView:
     recorded_by_niss: str
     recorded_by_role: str
     recorded_by_organisation: str | None
-    id: int | None = None
+    id: str | None = None  # the public id (random), never the internal sequence
     patient_niss: str | None = None
     in_force: bool = True
 

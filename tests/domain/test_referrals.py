@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from gateway.domain.errors import AccessDenied, InvalidInput
+from gateway.domain.errors import AccessDenied, InvalidInput, NotFound
 from gateway.domain.referrals import PerformerSpec, ReferralSpec
 
 
@@ -65,9 +65,12 @@ def test_RF_1_only_providers_refer_and_bad_input_is_refused(gw, personas):
 def test_RF_4_who_sees_a_referral(gw, personas, referral):
     for key in ("gp", "nurse", "patient", "pharmacist"):  # requester, performer, patient, care relationship (pharmacy)
         assert gw.referrals.get(personas[key].principal(), referral.id).id == referral.id
-    for key in ("gp-no-link", "pharmacist-no-link", "psi-admin"):
+    for key in ("gp-no-link", "pharmacist-no-link"):
         with pytest.raises(AccessDenied) as err:
             gw.referrals.get(personas[key].principal(), referral.id)
         assert err.value.rule in ("RF-4", "IC-A9")
+    with pytest.raises(NotFound) as hidden:  # IC-A3: for PSI staff a referral they are no party to does not exist
+        gw.referrals.get(personas["psi-admin"].principal(), referral.id)
+    assert hidden.value.code == "unknown-referral"
     assert [r.id for r in gw.referrals.for_patient(personas["gp-no-link"].principal(), personas["patient"].niss)] == []
     assert [r.id for r in gw.referrals.for_patient(personas["patient"].principal(), personas["patient"].niss)] == [referral.id]

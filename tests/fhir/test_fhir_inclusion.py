@@ -121,7 +121,8 @@ def test_IC_A3_psi_staff_see_their_own_psi_only(declared, fhir_client, personas,
     assert [r.id for r in found] == [declared["a"].id]
     assert psi_b not in str([r.serialize() for r in found])
     outcome = refused(lambda: fhir_client("psi-admin").reference("EpisodeOfCare", declared["b"].id).to_resource())
-    assert "IC-A3" in codes(outcome)
+    unknown = refused(lambda: fhir_client("psi-admin").reference("EpisodeOfCare", "5d1e8c3a-2b4f-4e6a-9c7d-1a2b3c4d5e6f").to_resource())
+    assert outcome == unknown and codes(outcome) == {"unknown-inclusion"}  # IC-A3: another project's id is an unknown id
 
 
 def test_IC_A4_patient_searches_their_own_inclusions(declared, fhir_client):

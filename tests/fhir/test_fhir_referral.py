@@ -220,10 +220,13 @@ def test_RF_4_only_requester_performer_and_care_relations_see_a_referral(fhir_cl
     for key in ("gp", "nurse", "patient", "pharmacist"):  # requester, performer, the patient, pharmacy with a link
         assert valid(fhir_client(key).reference("ServiceRequest", heart["id"]).to_resource())["id"] == heart["id"], key
         assert valid(fhir_client(key).reference("Task", f"task-{heart['id']}").to_resource())["id"] == f"task-{heart['id']}", key
-    for key in ("gp-no-link", "pharmacist-no-link", "psi-coordinator"):
+    for key in ("gp-no-link", "pharmacist-no-link"):
         for kind, id_ in (("ServiceRequest", heart["id"]), ("Task", f"task-{heart['id']}")):
             found = issue(refused(lambda: fhir_client(key).reference(kind, id_).to_resource(), 403))
             assert found["rule"] in ("RF-4", "IC-A9") and found["code"] == "forbidden", (key, kind, found)
+    for kind, id_ in (("ServiceRequest", heart["id"]), ("Task", f"task-{heart['id']}")):  # IC-A3: for PSI staff, an unknown id
+        found = issue(refused(lambda: fhir_client("psi-coordinator").reference(kind, id_).to_resource(), 404))
+        assert (found["rule"], found["code"], found["error"]) == (None, "not-found", "unknown-referral"), (kind, found)
 
 
 def test_RF_4_search_shows_each_caller_what_they_may_see(live, fhir_client, personas, heart):

@@ -367,7 +367,7 @@ REFUSALS = [
     ("nurse makes expired accepted", "referral-expired", "RF-1"),
     ("gp-no-link makes draft revoked", "not-a-party", "RF-4"),
     ("gp-no-link reads heart", "not-a-party", "RF-4"),
-    ("psi-coordinator reads heart", "not-a-party", "RF-4"),
+    ("psi-coordinator reads heart", "unknown-referral", None),  # IC-A3: for PSI staff, an unknown id
 ]
 
 

@@ -156,10 +156,11 @@ def test_IC_A3_psi_staff_see_their_own_psi_and_only_that_a_principal_exists_else
 
 
 def test_IC_A6_staff_of_another_psi_may_not_change_its_inclusions(declared, soap, personas):
+    """Nor learn that it exists (IC-A3): the answer of an unknown id."""
     a = declared["a"]
     fault = refused(soap.service("psi-admin-other").UpdateInclusion, InclusionId=a.InclusionId, Status=a.Status,
                     StartDate=a.StartDate - timedelta(days=1))
-    assert (fault["Code"], fault["Rule"], fault["Status"]) == ("not-own-psi", "IC-A6", STATUS_NOT_AUTHORIZED)
+    assert (fault["Code"], fault["Rule"], fault["Status"]) == ("unknown-inclusion", None, STATUS_DATA_NOT_FOUND)
 
 
 def test_IC_A4_the_patient_sees_all_their_own_inclusions_and_nobody_elses(declared, soap, personas):

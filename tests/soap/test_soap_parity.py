@@ -203,14 +203,14 @@ def domain_state(gw: Any) -> dict[str, list[dict[str, Any]]]:
     for i, row in enumerate(sorted(state["inclusion"], key=lambda r: (str(r["created_at"]), r["id"])), 1):
         aliases[row["id"]] = f"inclusion#{i}"
     for i, row in enumerate(state["consent_decision"], 1):
-        aliases[f"consent:{row['id']}"] = f"consent#{i}"
+        aliases[f"consent:{row['public_id']}"] = f"consent#{i}"
     for row in state["audit_record"]:
         for key in ("channel", "hash", "prev_hash"):
             row.pop(key)
         if row["resource_type"] == "consent" and row["resource_id"]:
             row["resource_id"] = aliases.get(f"consent:{row['resource_id']}", row["resource_id"])
     for row in state["consent_decision"]:
-        row["id"] = aliases[f"consent:{row['id']}"]
+        row["id"] = row["public_id"] = aliases[f"consent:{row['public_id']}"]
     pattern = re.compile("|".join(re.escape(k) for k in aliases if not k.startswith("consent:"))) if aliases else None
 
     def normalise(value: Any) -> Any:
@@ -278,7 +278,7 @@ def scenario(personas: dict[str, Any]) -> list[Step]:
         declare("excluded-profession", "w", patient_2, psi_a, "information", "agree"),  # IC-A9
         update("gp-no-link", "b", status="information"),                                # IC-A5 (no link)
         update("pharmacist-no-link", "b", end_date=lambda d: d + timedelta(days=10)),   # IC-A5 (no pharmacy link)
-        update("psi-admin-other", "a", start_date=lambda d: d - timedelta(days=41)),    # IC-A6 not own PSI
+        update("psi-admin-other", "a", start_date=lambda d: d - timedelta(days=41)),    # IC-A3 another project's: unknown
         update("psi-admin", "a", status="principal"),                                   # IC-A6 refused
         update("psi-admin", "a", start_date=lambda d: d - timedelta(days=43)),          # IC-A6 allowed
         update("patient", "b", start_date=lambda d: d - timedelta(days=60)),            # IC-A7 refused

@@ -202,9 +202,11 @@ def test_RF_4_only_requester_performer_and_care_relations_see_a_referral(referra
     for key in ("gp", "nurse", "patient", "pharmacist"):  # requester, performer, the patient, pharmacy with a link
         assert referrals.service(key).GetReferral(ReferralId=ref).Referral.ReferralId == ref, key
     for key, code, rule in (("gp-no-link", "not-a-party", "RF-4"), ("pharmacist-no-link", "not-a-party", "RF-4"),
-                            ("psi-coordinator", "not-a-party", "RF-4"), ("excluded-profession", "profession-not-allowed", "IC-A9")):
+                            ("excluded-profession", "profession-not-allowed", "IC-A9")):
         fault = refused(referrals.service(key).GetReferral, ReferralId=ref)
         assert (fault["Code"], fault["Rule"], fault["Status"]) == (code, rule, STATUS_NOT_AUTHORIZED), key
+    fault = refused(referrals.service("psi-coordinator").GetReferral, ReferralId=ref)  # IC-A3: for PSI staff, an unknown id
+    assert (fault["Code"], fault["Rule"], fault["Status"]) == ("unknown-referral", None, STATUS_DATA_NOT_FOUND)
     fault = refused(referrals.service("gp-no-link").ChangeReferralStatus, ReferralId=ref, Status="revoked")
     assert (fault["Code"], fault["Rule"]) == ("not-a-party", "RF-4")  # who may not see it may not move it
 

@@ -44,9 +44,7 @@ class ConsentHandler(ResourceHandler):
         return _tidy(resource)
 
     def read(self, call: Call, id: str) -> dict[str, Any]:
-        if not id.isdigit():
-            raise FhirError.simple(404, "not-found", f"No Consent {id}.", error_code="unknown-consent", expression="Consent.id")
-        return self.to_fhir(call.gw.consents.get(call.principal, int(id), channel=CHANNEL))
+        return self.to_fhir(call.gw.consents.get(call.principal, id, channel=CHANNEL))
 
     def vread(self, call: Call, id: str, vid: str) -> dict[str, Any]:
         if vid != "1":
