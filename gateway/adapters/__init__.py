@@ -23,5 +23,5 @@ stable code).
 
 Nothing here imports the simulated platform's services or state: the
 simulated platform is reached over HTTP like the real one (the attribute
-names of :mod:`gateway.ehealth.aa_vocabulary` are the one shared contract).
+names of :mod:`gateway.aa_vocabulary` are the one shared contract).
 """

@@ -19,7 +19,7 @@ care party or the patient about their own links; the gateway asks on behalf
 of whoever calls it, which is what the authority is for (an organisation
 acting as itself may ask about anyone). The vocabulary (attribute names,
 subject formats) is the authority's contract, in
-:mod:`gateway.ehealth.aa_vocabulary`.
+:mod:`gateway.aa_vocabulary`.
 
 Answers are kept for a while (:mod:`gateway.adapters.cache`): links and
 memberships 60 s, insurer affiliation 15 min by default.
@@ -45,7 +45,7 @@ from gateway.adapters.trust import CertificateTrust, as_trust, pinned_candidates
 from gateway.domain.clock import Clock
 from gateway.domain.identifiers import InvalidIdentifier, check_niss, compact
 from gateway.domain.ports import Membership
-from gateway.ehealth.aa_vocabulary import (
+from gateway.aa_vocabulary import (
     AA_ISSUER,
     ATTR_INSURER,
     ATTR_ON,

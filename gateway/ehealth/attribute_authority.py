@@ -6,7 +6,7 @@ and roles in PSIs, pharmacies and insurers, and insurer affiliation. A
 question is a SAML 2.0 ``samlp:AttributeQuery``; the answer is a
 ``samlp:Response`` with one assertion, signed (enveloped, exclusive c14n,
 RSA-SHA256) with the platform key ``attribute-authority``. The vocabulary is
-in :mod:`gateway.ehealth.aa_vocabulary`.
+in :mod:`gateway.aa_vocabulary`.
 
 A query that cannot be answered still gets a signed Response, with a SAML
 status that says why (``Requester`` / ``InvalidAttrNameOrValue``, ...), as
@@ -34,7 +34,7 @@ from signxml.algorithms import SignatureConstructionMethod
 
 from gateway.domain.identifiers import InvalidIdentifier, check_niss, compact
 from gateway.domain.ports import CareFacts, OrganisationKind
-from gateway.ehealth.aa_vocabulary import (
+from gateway.aa_vocabulary import (
     AA_ISSUER,
     ATTR_INSURER,
     ATTR_ON,

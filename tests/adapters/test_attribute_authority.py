@@ -16,7 +16,7 @@ from gateway.adapters import errors
 from gateway.adapters.attribute_authority import AttributeAuthorityError, build_query, verify_response
 from gateway.adapters.trust import PinnedCertificates, chain_trust
 from gateway.domain.ports import SourceUnavailable
-from gateway.ehealth.aa_vocabulary import ATTR_THERAPEUTIC_LINK, SAML_NS, SOAP_ACTION, SUBJECT_PERSON
+from gateway.aa_vocabulary import ATTR_THERAPEUTIC_LINK, SAML_NS, SOAP_ACTION, SUBJECT_PERSON
 from gateway.identity.certstore import CertificateStore
 
 PATIENTS = ("patient", "patient-2", "deceased-patient", "bis-patient")

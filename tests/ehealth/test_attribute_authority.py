@@ -14,7 +14,7 @@ import zeep.exceptions
 from lxml import etree
 
 from gateway.adapters.attribute_authority import build_query, verify_response
-from gateway.ehealth.aa_vocabulary import (
+from gateway.aa_vocabulary import (
     AA_ISSUER,
     ATTR_INSURER,
     ATTR_ON,

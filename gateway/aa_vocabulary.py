@@ -2,9 +2,11 @@
 namespaces and status codes it uses, the subject formats it knows, and the
 attributes it answers (names as URIs, ``attrname-format:uri``).
 
-Both the simulated authority (``attribute_authority.py``) and its client
-(``gateway.adapters.attribute_authority``) read these names from here; ``docs/ehealth-sandbox.md``
-lists them (a test checks that every name is documented).
+It is the authority's wire contract, so it sits outside both sides: the
+simulated authority (``gateway.ehealth.attribute_authority``) answers in
+these names and the gateway's client (``gateway.adapters.attribute_authority``)
+asks in them, neither importing the other. ``docs/ehealth-sandbox.md`` lists
+them (a test checks that every name is documented).
 
 How a question is asked: a ``samlp:AttributeQuery`` whose ``saml:Subject``
 names the person (NISS) or the pharmacy (NIHII) asked about, with one
