@@ -23,7 +23,6 @@ Parsed expressions are cached: parsing (ANTLR) costs far more than evaluating.
 from __future__ import annotations
 
 import importlib
-import re
 import sys
 from collections import abc
 from threading import Lock
@@ -39,7 +38,6 @@ from gateway.conformance.fhir.narrative import XHTML_NS, analyse
 
 MODEL = models["r4"]
 _installed = False
-_REFERENCE = re.compile(r"((https?://[^\s]*?/)?)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(/_history/[A-Za-z0-9\-.]{1,64})?$")
 
 
 def _member_invocation(model: Any, key: str) -> Callable[[list[Any], Any], list[Any]]:
@@ -130,7 +128,7 @@ def _html_checks(ctx: dict[str, Any], coll: list[Any]) -> list[bool]:
 def _resolve(ctx: dict[str, Any], coll: list[Any]) -> list[Any]:
     variables = ctx["vars"]
     root = variables.get("rootResource") or {}
-    bundle_index: dict[str, Any] = variables.get("bundleIndex") or {}
+    bundle = variables.get("bundle")  # gateway.conformance.fhir.bundles.Entries, when in a Bundle
     found = []
     for item in coll:
         data = util.get_data(item)
@@ -142,11 +140,8 @@ def _resolve(ctx: dict[str, Any], coll: list[Any]) -> list[Any]:
             for contained in root.get("contained", []) if isinstance(root, abc.Mapping) else []:
                 if isinstance(contained, abc.Mapping) and contained.get("id") == reference[1:]:
                     target = contained
-        else:
-            target = bundle_index.get(reference)
-            match = _REFERENCE.search(reference)
-            if target is None and match:
-                target = bundle_index.get(f"{match.group(3)}/{match.group(4)}")
+        elif bundle is not None:
+            target = bundle.lookup(reference, variables.get("bundleFullUrl"))
         if target is not None:
             found.append(nodes.ResourceNode.create_node(target))
     return found

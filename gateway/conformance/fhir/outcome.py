@@ -34,6 +34,8 @@ KINDS: dict[str, str] = {
     "invariant": "invariant",
     "profile": "not-found",
     "datatype": "invalid",
+    "extension": "structure",
+    "bundle": "invalid",
 }
 _SEVERITY_ORDER = {"fatal": 0, "error": 1, "warning": 2, "information": 3}
 

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
+from gateway.conformance.fhir import bundles, messages
+from gateway.conformance.fhir.bundles import Entries
 from gateway.conformance.fhir.datatypes import Finding, identifier_findings, primitive_findings
 from gateway.conformance.fhir.invariants import element_has_content
 from gateway.conformance.fhir.outcome import KINDS, ValidationIssue
@@ -43,7 +45,8 @@ class Scope:
 
     resource: dict[str, Any]  # %resource
     root: dict[str, Any]  # %rootResource (the container of a contained resource)
-    bundle_index: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bundle: Entries | None = None  # the Bundle the resource is in (its entries, for references)
+    full_url: str | None = None  # the fullUrl of the entry the resource is in
     base: str = ""  # the resource's own path in the message (Bundle.entry[0].resource)
 
     def element_path(self, path: str) -> str:
@@ -52,7 +55,7 @@ class Scope:
         return str(self.resource.get("resourceType", "")) + tail
 
     def variables(self) -> dict[str, Any]:
-        return {"resource": self.resource, "rootResource": self.root, "bundleIndex": self.bundle_index}
+        return {"resource": self.resource, "rootResource": self.root, "bundle": self.bundle, "bundleFullUrl": self.full_url}
 
 
 def _json_kind(value: Any) -> str:
@@ -95,7 +98,7 @@ class Walk:
     # --------------------------------------------------------- resources
     def resource(
         self, data: Any, path: str, *, profiles: Iterable[str] | None = None,
-        root: dict[str, Any] | None = None, bundle_index: dict[str, dict[str, Any]] | None = None,
+        root: dict[str, Any] | None = None, bundle: Entries | None = None, full_url: str | None = None,
         explicit: bool = False,
     ) -> tuple[str, ...]:
         """Validate a resource against the given profiles, else its meta.profile, else core."""
@@ -108,12 +111,14 @@ class Walk:
             return ()
         structures = self._structures_for(data, resource_type, path, list(profiles or []), explicit)
         if resource_type == "Bundle":
-            bundle_index = self._bundle_index(data)
-        scope = Scope(resource=data, root=root if root is not None else data, bundle_index=bundle_index or {}, base=path)
+            bundle, full_url = Entries.of(data, path), None
+        scope = Scope(resource=data, root=root if root is not None else data, bundle=bundle, full_url=full_url, base=path)
         host = frozenset(self.v.type_chain(resource_type))
         for structure in structures:
             self.object(data, structure.root.children, structure, path, scope, resource_root=True, host=host)
             self.constraints(structure.root.constraints, data, None, resource_type, path, scope)
+        if resource_type == "Bundle" and scope.bundle is not None:
+            self.findings(bundles.check(data, scope.bundle), path)
         return tuple(s.url for s in structures)
 
     def _structures_for(
@@ -144,20 +149,6 @@ class Walk:
             if core is not None:
                 chosen.append(core)
         return chosen
-
-    @staticmethod
-    def _bundle_index(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        index: dict[str, dict[str, Any]] = {}
-        entries = bundle.get("entry")
-        for entry in entries if isinstance(entries, list) else []:
-            if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
-                continue
-            resource = entry["resource"]
-            if isinstance(entry.get("fullUrl"), str):
-                index[entry["fullUrl"]] = resource
-            if isinstance(resource.get("resourceType"), str) and isinstance(resource.get("id"), str):
-                index[f"{resource['resourceType']}/{resource['id']}"] = resource
-        return index
 
     # ----------------------------------------------------------- objects
     def _match(self, children: dict[str, ElementNode], key: str) -> tuple[ElementNode | None, TypeRef | None, str | None]:
@@ -325,7 +316,11 @@ class Walk:
             return
         if code == "Resource" or self.v.definitions.is_resource_type(code):
             contained = element.path.endswith(".contained")
-            self.resource(value, path, root=scope.root if contained else None, bundle_index=scope.bundle_index)
+            if contained:
+                self.resource(value, path, root=scope.root, bundle=scope.bundle, full_url=scope.full_url)
+            else:
+                self.resource(value, path, bundle=scope.bundle,
+                              full_url=scope.bundle.full_url_of(path) if scope.bundle is not None else None)
             return
         if not isinstance(value, dict):
             self.issue("error", "type", path, f"a {code} must be a JSON object, found {_json_kind(value)}")
@@ -460,9 +455,11 @@ class Walk:
                 for contained in scope.root.get("contained", []) if isinstance(scope.root.get("contained"), list) else []:
                     if isinstance(contained, dict) and contained.get("id") == reference[1:]:
                         actual = contained.get("resourceType")
+            elif scope.bundle is not None and (in_bundle := self._in_bundle(reference, path, scope.bundle,
+                                                                             scope.full_url)) is not None:
+                actual = in_bundle
             elif reference.startswith(("urn:uuid:", "urn:oid:")):
-                target = scope.bundle_index.get(reference)
-                actual = target.get("resourceType") if target else None
+                pass
             else:
                 match = _REFERENCE.match(reference)
                 if match:
@@ -484,6 +481,25 @@ class Walk:
                            f"a reference to a {declared} is not allowed here (allowed: {', '.join(sorted(allowed))})")
             elif actual is not None and declared != actual:
                 self.issue("error", "reference", f"{path}.type", f"type {declared} contradicts the reference to a {actual}")
+
+    def _in_bundle(self, reference: str, path: str, bundle: Entries, full_url: str | None) -> str | None:
+        """The type of the entry a reference names in its Bundle (reporting what resolution finds wrong)."""
+        found = bundle.resolve(reference, full_url)
+        where = f"{path}.reference"
+        if len(found.targets) > 1:
+            self.issue("error", "Bundle_BUNDLE_MultipleMatches", where,
+                       messages.text("Bundle_BUNDLE_MultipleMatches", reference), kind="bundle")
+        if found.targets:
+            resource = bundle.resources[found.targets[0]]
+            return resource.get("resourceType") if isinstance(resource, dict) else None
+        if found.unversioned:
+            self.issue("warning", "Bundle_BUNDLE_FullUrl_NeedVersion", where,
+                       messages.text("Bundle_BUNDLE_FullUrl_NeedVersion", bundle.full_urls[found.unversioned[0]]),
+                       kind="bundle")
+        elif reference.startswith(("urn:uuid:", "urn:oid:")):
+            self.issue("error", "Bundle_BUNDLE_Not_Local", where, messages.text("Bundle_BUNDLE_Not_Local", reference),
+                       kind="bundle")
+        return None
 
     def constraints(
         self, constraints: tuple[Constraint, ...] | list[Constraint], value: Any, companion: Any,
