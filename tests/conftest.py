@@ -23,6 +23,7 @@ from gateway.ehealth.sandbox.registries import SandboxRegistries, generate_regis
 from gateway.schema import stamp_head
 from gateway.ehealth.platform import Platform, PlatformSettings, build_platform
 from gateway.wiring import Gateway, build_gateway
+from tests.plaintext_niss import remember, remembered, scan
 
 TEST_DATABASE_URL = os.environ.get("CARE_GATEWAY_TEST_DATABASE_URL")
 TODAY = date(2026, 6, 15)
@@ -73,6 +74,7 @@ def database(tmp_path, _shared_database: Database | None) -> Iterator[Database]:
     db = Database(f"sqlite:///{tmp_path / 'gateway.sqlite3'}")
     db.create_schema()
     stamp_head(db.url)
+    remember(db.url)
     yield db
     db.dispose()
 
@@ -111,6 +113,23 @@ def declaration(patient: Persona | str, psi: str, **overrides: object) -> Declar
     )
     values.update(overrides)
     return DeclareInclusion(**values)  # type: ignore[arg-type]
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:  # type: ignore[no-untyped-def]
+    """IC-R10 over the whole run: after every test, web sign-ins included,
+    no gateway database file holds a sandbox NISS in plaintext."""
+    files = remembered()
+    if not files or session.config.option.collectonly:
+        return
+    problems = scan(files)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"IC-R10: scanned {len(files)} gateway database file(s) for plaintext NISS: "
+                            f"{len(problems)} with one")
+        for line in problems:
+            reporter.write_line(f"IC-R10 broken: {line}", red=True)
+    if problems:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_report_header(config) -> str:  # type: ignore[no-untyped-def]
@@ -182,6 +201,7 @@ def live(tmp_path_factory, _shared_database: Database | None) -> Iterator[LiveGa
         db = Database(f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.sqlite3'}")
         db.create_schema()
         stamp_head(db.url)
+        remember(db.url)
     clock = FixedClock(datetime.now(timezone.utc).replace(microsecond=0))
     server = LiveGateway.start(db, clock, tmp_path_factory.mktemp("live-platform"))
     yield server

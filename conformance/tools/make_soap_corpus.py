@@ -29,9 +29,7 @@ from typing import Iterator
 
 from lxml import etree
 
-from gateway.config import Settings
 from gateway.domain.clock import FixedClock
-from gateway.domain.database import Database
 from gateway.domain.professions import PROFESSIONS
 from gateway.ehealth.sandbox.personas import personas
 from gateway.ehealth.sts import SecurityTokenService
@@ -40,7 +38,7 @@ from gateway.ehealth.sts_client import persona_claims
 from gateway.identity.saml import sign_assertion
 from gateway.identity.signing import sign_with_saml
 from gateway.identity.xmldsig import DS_NS, xml_datetime
-from gateway.services import Gateway, build_gateway
+from gateway.ehealth.platform import Platform, PlatformSettings, build_platform
 from gateway.soap.envelope import SOAP11_NS, WSSE_NS, WSU_NS
 
 AT = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
@@ -78,10 +76,10 @@ def seeded_ids(seed: int) -> Iterator[None]:
         uuid.uuid4 = original  # type: ignore[assignment]
 
 
-def sandbox_gateway(folder: Path, clock: FixedClock) -> Gateway:
-    db = Database(f"sqlite:///{folder / 'corpus.sqlite3'}")
-    db.create_schema()
-    return build_gateway(Settings(database_url=db.url, sandbox_seed=SEED), clock=clock, db=db)
+def sandbox_platform(folder: Path, clock: FixedClock) -> Platform:
+    """The simulated platform whose STS issues the corpus's tokens."""
+    return build_platform(PlatformSettings(database_url=f"sqlite:///{folder / 'corpus-platform.sqlite3'}", seed=SEED),
+                          clock=clock)
 
 
 def serialise(root: etree._Element) -> bytes:
@@ -97,7 +95,7 @@ def ssin_child(parent: etree._Element) -> etree._Element:
 class Corpus:
     """The envelopes, made against one sandbox gateway at a fixed clock."""
 
-    def __init__(self, gw: Gateway, clock: FixedClock) -> None:
+    def __init__(self, gw: Platform, clock: FixedClock) -> None:
         self.gw, self.clock = gw, clock
         self.cast = personas(gw.registries)
         self.sts = SecurityTokenService(gw)
@@ -269,7 +267,7 @@ def write(out: Path, case: Case) -> None:
 def generate(out: Path) -> list[Case]:
     clock = FixedClock(AT)
     with seeded_ids(SEED), tempfile.TemporaryDirectory() as tmp:
-        gw = sandbox_gateway(Path(tmp), clock)
+        gw = sandbox_platform(Path(tmp), clock)
         try:
             cases = Corpus(gw, clock).cases()
         finally:

@@ -147,7 +147,7 @@ def refused(response: httpx.Response, status: int, error: str, words: str) -> No
 # ------------------------------------------------------- discovery and keys
 
 
-def test_discovery_names_the_realm_endpoints_under_the_request_base_url(live):
+def test_discovery_names_the_configured_issuer_and_the_endpoints_under_the_request_base_url(live):
     meta = discovery(live)
     issuer = live.base_url + REALM
     assert meta["issuer"] == issuer
@@ -159,9 +159,11 @@ def test_discovery_names_the_realm_endpoints_under_the_request_base_url(live):
     assert meta["token_endpoint_auth_methods_supported"] == ["private_key_jwt", "none"]
     assert set(meta["grant_types_supported"]) == {
         "authorization_code", "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"}
-    # reached under another host name, the issuer follows it
+    # reached under another host name, the endpoints follow it but the issuer
+    # stays the configured one: relying parties trust the issuer, not a Host header
     other = httpx.get(f"http://localhost:{live.port}{REALM}/.well-known/openid-configuration").json()
-    assert other["issuer"] == f"http://localhost:{live.port}{REALM}"
+    assert other["issuer"] == issuer
+    assert other["token_endpoint"] == f"http://localhost:{live.port}{REALM}/protocol/openid-connect/token"
 
 
 def test_jwks_publishes_the_oauth_key_with_its_thumbprint_as_kid(live):
