@@ -105,7 +105,7 @@ def router(gw: "Gateway") -> APIRouter:
 
     @lru_cache(maxsize=1)
     def validator() -> MessageValidator:
-        return MessageValidator.with_trust(Trust((gw.pki.platform("sts").certificate,), gw.pki.ca.certificate))
+        return MessageValidator.with_trust(Trust.from_settings(gw.trust))
 
     @routes.post("/validate", summary="Validate a FHIR resource or Bundle (JSON, XML) or a SOAP envelope")
     async def validate(request: Request) -> Response:
