@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 
 from gateway.conformance.suites.model import AssertResult, Exchange
+from gateway.identity.xml import UnsafeXml, parse_untrusted
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 FAULT_NS = "urn:be:care-gateway:fault:v1"
@@ -69,8 +70,8 @@ class Answer:
         if not body.startswith("<"):
             return None
         try:
-            return etree.fromstring(body.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
-        except etree.XMLSyntaxError:
+            return parse_untrusted(body.encode("utf-8"))  # the target's answer: no DTD, in any encoding
+        except UnsafeXml:
             return None
 
     @cached_property

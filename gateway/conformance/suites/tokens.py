@@ -18,6 +18,7 @@ from lxml import etree
 
 from gateway.conformance.suites.model import TokenSpec
 from gateway.domain.clock import Clock
+from gateway.identity.xml import parse_untrusted
 
 SAML_NS = "urn:oasis:names:tc:SAML:1.0:assertion"
 
@@ -94,7 +95,7 @@ class TokenBroker:
 
 def saml_expiry(assertion: bytes) -> datetime | None:
     """``Conditions/@NotOnOrAfter`` of a SAML 1.1 assertion (read, not verified: the target verifies)."""
-    root = etree.fromstring(assertion, etree.XMLParser(resolve_entities=False, no_network=True))
+    root = parse_untrusted(assertion)  # what a target's STS sent: no DTD, in any encoding
     value = root.find(f"{{{SAML_NS}}}Conditions")
     stamp = value.get("NotOnOrAfter") if value is not None else None
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None

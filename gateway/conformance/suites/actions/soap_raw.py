@@ -26,10 +26,10 @@ from gateway.conformance.suites.actions import ActionError, Context
 from gateway.conformance.suites.actions.soap import soap_action
 from gateway.conformance.suites.loader import seconds
 from gateway.conformance.suites.model import Exchange
+from gateway.identity.xml import UnsafeXml, parse_untrusted
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 WRAPPER = "{urn:care-gateway:conformance:wrapper}Wrapper"
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
 
 
 class _Backdated:
@@ -51,9 +51,9 @@ def _payload(spec: dict[str, Any], key: str, ctx: Context) -> etree._Element:
     if text in ctx.suite.fixtures:
         text = ctx.fixture(text)
     try:
-        return etree.fromstring(str(text).strip().encode("utf-8"), _PARSER)
-    except etree.XMLSyntaxError as error:
-        raise ActionError(f"{key} is not well-formed XML: {error}") from None
+        return parse_untrusted(str(text).strip().encode("utf-8"), remove_blank_text=True)
+    except UnsafeXml as error:
+        raise ActionError(f"{key} is not usable XML: {error.message}") from None
 
 
 def envelope(payload: etree._Element) -> etree._Element:
