@@ -53,3 +53,40 @@ def test_includes_excludes_imports_filters_and_grammars() -> None:
     assert mime.contains(None, "fhir json") is Membership.NOT_IN
     unknown = terminology.expand("urn:vs:missing")
     assert not unknown.complete and unknown.contains(None, "x") is Membership.UNDETERMINED
+
+
+def _rules(finding_list: list) -> list[tuple[str, str]]:
+    return [(rule, suffix) for _, rule, suffix, _, _ in finding_list]
+
+
+def test_codings_are_checked_against_complete_code_systems_without_a_server() -> None:
+    cs = {"resourceType": "CodeSystem", "url": "https://codes.example.be/cs", "version": "3", "content": "complete",
+          "caseSensitive": False, "concept": [{"code": "Alpha", "display": "First letter",
+                                               "designation": [{"language": "nl", "value": "Eerste letter"}]},
+                                              {"code": "beta"}]}
+    partial = {"resourceType": "CodeSystem", "url": "https://codes.example.be/fragment", "content": "fragment",
+               "concept": [{"code": "x"}]}
+    vs = {"resourceType": "ValueSet", "url": "https://codes.example.be/vs", "compose": {"include": [{"system": cs["url"]}]}}
+    terminology = _terminology(cs, partial, vs)
+    check = terminology.coding_findings
+    assert check({"system": cs["url"], "code": "ALPHA", "display": "eerste LETTER"}) == []  # case-insensitive system
+    assert check({"system": cs["url"], "code": "beta", "display": "anything"}) == []  # no display to compare with
+    assert _rules(check({"system": cs["url"], "code": "gamma"})) == [("Unknown_Code_in_Version", ".code")]
+    assert _rules(check({"system": cs["url"], "code": "alpha", "display": "Second letter"})) == [
+        ("Display_Name_for__should_be_one_of__instead_of", ".display")]
+    assert _rules(check({"system": cs["url"], "code": "alpha", "display": "First  letter"})) == [
+        ("Display_Name_WS_for__should_be_one_of__instead_of", ".display")]
+    assert check({"system": partial["url"], "code": "other"}) == []  # a fragment says nothing of absent codes
+    assert check({"system": "https://codes.example.be/unknown", "code": "z"}) == []
+    assert _rules(check({"system": vs["url"], "code": "Alpha"})) == [("Terminology_TX_System_ValueSet2", ".system")]
+    assert _rules(check({"system": "letters", "code": "Alpha"})) == [("Terminology_TX_System_Relative", ".system")]
+
+
+def test_display_issues_can_be_warnings_as_the_hl7_validator_allows() -> None:
+    cs = {"resourceType": "CodeSystem", "url": "https://codes.example.be/cs", "content": "complete",
+          "concept": [{"code": "a", "display": "First letter"}]}
+    definitions = Definitions()
+    definitions.add([cs])
+    lenient = Terminology(definitions, display_warnings=True)
+    assert [f[:2] for f in lenient.coding_findings({"system": cs["url"], "code": "a", "display": "x"})] == [
+        ("warning", "Display_Name_for__should_be_one_of__instead_of")]

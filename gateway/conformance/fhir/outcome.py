@@ -36,6 +36,7 @@ KINDS: dict[str, str] = {
     "datatype": "invalid",
     "extension": "structure",
     "bundle": "invalid",
+    "terminology": "code-invalid",
 }
 _SEVERITY_ORDER = {"fatal": 0, "error": 1, "warning": 2, "information": 3}
 

@@ -1,5 +1,6 @@
-"""ValueSet expansion and membership for bindings, from the package and our
-profiles only (no terminology server).
+"""Terminology without a server: ValueSet expansion and membership for
+bindings, and the codes and displays of every Coding whose system is a
+complete CodeSystem we hold (R4 core's, HL7 Belgium's, ours).
 
 A ValueSet is expanded from ``compose``: concept lists, whole CodeSystems we
 hold (``content = complete``), and imported ValueSets. What cannot be
@@ -7,6 +8,15 @@ expanded here (filters, SNOMED CT or LOINC as a whole, unknown systems) makes
 the expansion *partial*: a code found is accepted, a code not found is
 "undetermined" and the caller reports a warning instead of an error.
 A few grammar-based systems (MIME types, language tags) are checked by shape.
+
+A Coding's ``system`` is absolute and names a code system, not a value set;
+in a complete CodeSystem its code exists (case-insensitively when the
+CodeSystem says so) and its display, when given, is the concept's display or
+one of its designations, compared without case as the HL7 validator does.
+A wrong display is an error, as with the HL7 validator's default (a
+validator built with ``display_warnings`` makes it a warning, as the HL7
+validator's ``-display-issues-are-warnings`` does); a display that differs
+only in its spaces is reported under the validator's own id for that.
 """
 
 from __future__ import annotations
@@ -17,6 +27,8 @@ from enum import Enum
 from threading import Lock
 from typing import Any, Iterable
 
+from gateway.conformance.fhir import messages
+from gateway.conformance.fhir.datatypes import Finding, is_absolute
 from gateway.conformance.fhir.package import Definitions, canonical_key
 
 # Code systems defined by a grammar, not by a list (checked by shape).
@@ -64,13 +76,90 @@ def _concepts(concepts: Iterable[dict[str, Any]]) -> Iterable[str]:
         yield from _concepts(concept.get("concept", []))
 
 
-class Terminology:
-    """Expands ValueSets on demand and caches the result."""
+@dataclass(frozen=True)
+class Concepts:
+    """The codes of one complete CodeSystem, with their displays (lower-cased)."""
 
-    def __init__(self, definitions: Definitions) -> None:
+    url: str
+    version: str
+    case_sensitive: bool
+    displays: dict[str, tuple[str, frozenset[str]]]  # code (lower-cased if not case-sensitive) -> (display, all)
+
+    def find(self, code: str) -> tuple[str, frozenset[str]] | None:
+        return self.displays.get(code if self.case_sensitive else code.lower())
+
+
+def _concept_displays(concepts: Iterable[dict[str, Any]], case_sensitive: bool,
+                      into: dict[str, tuple[str, frozenset[str]]]) -> None:
+    for concept in concepts:
+        code = concept.get("code")
+        if isinstance(code, str):
+            names = [concept.get("display")] + [d.get("value") for d in concept.get("designation", [])]
+            shown = [n for n in names if isinstance(n, str)]
+            into[code if case_sensitive else code.lower()] = (
+                concept.get("display") or "", frozenset(n.lower() for n in shown))
+        _concept_displays(concept.get("concept", []), case_sensitive, into)
+
+
+def _spaces(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+class Terminology:
+    """Expands ValueSets on demand and caches the result; checks Codings."""
+
+    def __init__(self, definitions: Definitions, *, display_warnings: bool = False) -> None:
         self._definitions = definitions
+        self._display_severity = "warning" if display_warnings else "error"
         self._cache: dict[str, Expansion] = {}
+        self._concepts: dict[str, Concepts | None] = {}
         self._lock = Lock()
+
+    # -------------------------------------------------------------- codings
+    def concepts(self, system: str) -> Concepts | None:
+        """The codes of a complete CodeSystem we hold, or None."""
+        if system in self._concepts:
+            return self._concepts[system]
+        code_system = self._definitions.code_system(system)
+        made = None
+        if code_system is not None and code_system.get("content") == "complete":
+            case_sensitive = code_system.get("caseSensitive", True) is not False
+            displays: dict[str, tuple[str, frozenset[str]]] = {}
+            _concept_displays(code_system.get("concept", []), case_sensitive, displays)
+            made = Concepts(system, str(code_system.get("version", "")), case_sensitive, displays)
+        with self._lock:
+            self._concepts[system] = made
+        return made
+
+    def coding_findings(self, coding: dict[str, Any]) -> list[Finding]:
+        """What is wrong with a Coding's system, code and display, checked locally."""
+        system = coding.get("system")
+        if not isinstance(system, str) or not system:
+            return []
+        if not is_absolute(system):
+            return [("error", "Terminology_TX_System_Relative", ".system",
+                     messages.text("Terminology_TX_System_Relative"), "terminology")]
+        concepts = self.concepts(system)
+        if concepts is None:
+            if self._definitions.code_system(system) is None and self._definitions.value_set(system) is not None:
+                return [("error", "Terminology_TX_System_ValueSet2", ".system",
+                         messages.text("Terminology_TX_System_ValueSet2", system), "terminology")]
+            return []
+        code = coding.get("code")
+        if not isinstance(code, str):
+            return []
+        found = concepts.find(code)
+        if found is None:
+            return [("error", "Unknown_Code_in_Version", ".code",
+                     messages.text("Unknown_Code_in_Version", code, system, concepts.version), "terminology")]
+        display = coding.get("display")
+        preferred, accepted = found
+        if not isinstance(display, str) or not accepted or display.lower() in accepted:
+            return []
+        rule = ("Display_Name_WS_for__should_be_one_of__instead_of"
+                if _spaces(display) in {_spaces(a) for a in accepted} else "Display_Name_for__should_be_one_of__instead_of")
+        return [(self._display_severity, rule, ".display",
+                 messages.text(rule, system, code, f"'{preferred}'" if preferred else "none", display), "terminology")]
 
     def expand(self, url: str) -> Expansion:
         key = canonical_key(url)

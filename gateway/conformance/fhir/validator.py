@@ -35,14 +35,16 @@ class FhirValidator:
 
     def __init__(
         self, definitions: Definitions | None = None, *, extension_domains: tuple[str, ...] = (),
-        any_extension: bool = False,
+        any_extension: bool = False, display_warnings: bool = False,
     ) -> None:
         """``extension_domains``: URL prefixes whose unknown extensions are accepted (an
-        information, not an error); ``any_extension``: accept every unknown extension."""
+        information, not an error); ``any_extension``: accept every unknown extension;
+        ``display_warnings``: a wrong display in a Coding is a warning, not an error.
+        The defaults are the HL7 validator's."""
         self.definitions = definitions if definitions is not None else default_definitions()
         self.structures = Structures(self.definitions)
         self.extensions = ExtensionRules(self.structures, domains=extension_domains, any_extension=any_extension)
-        self.terminology = Terminology(self.definitions)
+        self.terminology = Terminology(self.definitions, display_warnings=display_warnings)
         self.fhirpath = FhirPath()
         self.invariants = InvariantRunner(self.fhirpath, NativeInvariants.from_core(
             lambda type_name: self.structures.with_snapshot(self.definitions.core_url(type_name))))

@@ -335,6 +335,8 @@ class Walk:
             self.reference(value, type_ref, path, scope)
         elif code == "Identifier":
             self.findings(identifier_findings(value), path)
+        elif code == "Coding":
+            self.findings(self.v.terminology.coding_findings(value), path)
         focus_type = code if code not in ("BackboneElement", "Element") else _base_path(element, owner)
         merged = _merge_constraints(element.constraints, type_constraints)
         self.constraints(merged, value, None, focus_type, path, scope)
