@@ -42,6 +42,15 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     # The embedded simulated platform's own database (never the gateway's).
     sandbox_database_url: str = field(default_factory=lambda: f"sqlite:///{Path('var') / 'sandbox-platform.sqlite3'}")
+    # Bounded work per request and per client (docs/security.md): the largest
+    # body the FHIR face reads; for the unauthenticated POST /conformance/validate,
+    # the largest message, the most Bundle entries, the seconds a caller waits
+    # for a verdict, and how many validations run at once (one per client).
+    fhir_max_body: int = 4 * 1024 * 1024
+    validate_max_bytes: int = 2 * 1024 * 1024
+    validate_max_entries: int = 100
+    validate_time_budget: float = 10.0
+    validate_concurrency: int = 2
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -57,6 +66,11 @@ class Settings:
             platform=env.get("CARE_GATEWAY_PLATFORM", base.platform).strip() or "embedded",
             public_url=env.get("CARE_GATEWAY_PUBLIC_URL", base.public_url).rstrip("/"),
             sandbox_database_url=env.get("CARE_GATEWAY_SANDBOX_DATABASE_URL", base.sandbox_database_url),
+            fhir_max_body=int(env.get("CARE_GATEWAY_FHIR_MAX_BODY", base.fhir_max_body)),
+            validate_max_bytes=int(env.get("CARE_GATEWAY_VALIDATE_MAX_BYTES", base.validate_max_bytes)),
+            validate_max_entries=int(env.get("CARE_GATEWAY_VALIDATE_MAX_ENTRIES", base.validate_max_entries)),
+            validate_time_budget=float(env.get("CARE_GATEWAY_VALIDATE_TIME_BUDGET", base.validate_time_budget)),
+            validate_concurrency=int(env.get("CARE_GATEWAY_VALIDATE_CONCURRENCY", base.validate_concurrency)),
         )
 
     def with_database(self, url: str | None) -> "Settings":

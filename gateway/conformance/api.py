@@ -8,7 +8,10 @@
   ``at`` (the instant SOAP security is judged at; default the gateway's
   clock), ``name`` (what the report calls the message). The answer is 200
   whatever the verdict, with ``X-Validation-Verdict: valid|invalid``; 400 or
-  413 (an OperationOutcome) when the request itself is unusable.
+  413 (an OperationOutcome) when the request itself is unusable or larger
+  than the validator takes, 429 when the caller already has a validation
+  running or all slots are taken (:mod:`gateway.conformance.budget`: no
+  token is needed, so the work is bounded per request and per client).
 - ``GET /conformance/validator``: the page where a person pastes or uploads
   a message and reads the report (plain HTML, one small script, no CDN).
 
@@ -17,26 +20,32 @@ Trust is the gateway's own: its sandbox STS and CA. Nothing is stored.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+
+from gateway.config import Settings
+from gateway.conformance.budget import Limits, Slots, TooCostly, check_shape
 
 from gateway.conformance.reports import MEDIA_TYPES, RENDERERS, render
 from gateway.conformance.reports.page import WEB
 from gateway.conformance.soap import Trust
-from gateway.conformance.validate import MAX_MESSAGE_BYTES as MAX_BYTES, MessageValidator
+from gateway.conformance.validate import MessageValidator
 from gateway.fhir.outcome import Issue, operation_outcome
 
 if TYPE_CHECKING:
     from gateway.services import Gateway
 
+log = logging.getLogger("gateway.conformance")
 PREFIX = "/conformance"
+MAX_BYTES = Settings().validate_max_bytes  # the default limit (CARE_GATEWAY_VALIDATE_MAX_BYTES)
 PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
                "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'"
@@ -50,34 +59,45 @@ class BadRequest(Exception):
         self.status, self.code, self.message, self.path = status, code, message, path
 
     def response(self) -> Response:
-        issue = Issue("error", "too-long" if self.status == 413 else "invalid", self.message, self.code, None, self.path)
+        code = {413: "too-long", 429: "throttled"}.get(self.status, "invalid")
+        issue = Issue("error", code, self.message, self.code, None, self.path)
+        headers = {"Retry-After": "1"} if self.status == 429 else None
         return Response(json.dumps(operation_outcome([issue])), status_code=self.status,
-                        media_type="application/fhir+json")
+                        media_type="application/fhir+json", headers=headers)
 
 
-async def _body(request: Request) -> bytes:
+def _too_large(limit: int) -> BadRequest:
+    return BadRequest(413, "request-too-large", f"The message is larger than {limit} bytes; validate a smaller one.")
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The body, read no further than ``limit`` bytes."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BYTES + 64 * 1024:
-        raise BadRequest(413, "request-too-large", f"The message is larger than {MAX_BYTES} bytes.")
+    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise _too_large(limit)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BYTES:
-            raise BadRequest(413, "request-too-large", f"The message is larger than {MAX_BYTES} bytes.")
+        if size > limit:
+            raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-async def _message(request: Request) -> tuple[bytes, dict[str, str], str | None]:
+async def _message(request: Request, limit: int) -> tuple[bytes, dict[str, str], str | None]:
     """The message, the options given in the request, and an uploaded file's name."""
     options = dict(request.query_params)
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         declared = request.headers.get("content-length", "")
         if not declared.isdigit():
             raise BadRequest(411, "length-required", "A form upload must declare its Content-Length.")
-        if int(declared) > MAX_BYTES + 64 * 1024:
-            raise BadRequest(413, "request-too-large", f"The message is larger than {MAX_BYTES} bytes.")
-        form = await request.form(max_files=1, max_fields=10, max_part_size=MAX_BYTES)
+        if int(declared) > limit + 64 * 1024:
+            raise _too_large(limit)
+        try:
+            form = await request.form(max_files=1, max_fields=10, max_part_size=limit)
+        except Exception as exc:  # noqa: BLE001 - a form that cannot be read (no boundary, a part too large...)
+            raise BadRequest(400, "form-unreadable", f"The form cannot be read: {str(exc)[:200]}. Send multipart/form-data "
+                             "with a boundary, or the message as the request body.") from None
         upload = form.get("file")
         for key, value in form.items():
             if isinstance(value, str) and key != "message" and value.strip():
@@ -85,8 +105,8 @@ async def _message(request: Request) -> tuple[bytes, dict[str, str], str | None]
         if isinstance(upload, UploadFile) and upload.filename:
             return await upload.read(), options, upload.filename
         text = form.get("message")
-        return (text.encode("utf-8") if isinstance(text, str) else b""), options, None
-    return await _body(request), options, None
+        return (text.encode("utf-8", "replace") if isinstance(text, str) else b""), options, None
+    return await _body(request, limit), options, None
 
 
 def _instant(text: str | None, default: Callable[[], datetime]) -> datetime:
@@ -107,22 +127,49 @@ def router(gw: "Gateway") -> APIRouter:
     def validator() -> MessageValidator:
         return MessageValidator.with_trust(Trust.from_settings(gw.trust))
 
+    limits = Limits.from_settings(gw.settings)
+    slots = Slots(limits)
+
     @routes.post("/validate", summary="Validate a FHIR resource or Bundle (JSON, XML) or a SOAP envelope")
     async def validate(request: Request) -> Response:
+        client = request.client.host if request.client else "unknown"
+        if not slots.take(client):
+            return BadRequest(429, "validator-busy", "A validation of yours is still running, or the validator is busy: "
+                              "send one message at a time and retry in a moment.").response()
+        held = True
         try:
-            data, options, filename = await _message(request)
-            report = options.get("report", "json")
-            if report not in RENDERERS:
-                raise BadRequest(400, "report-unknown", f"report={report!r}: use one of {', '.join(RENDERERS)}.", "report")
-            at = _instant(options.get("at"), gw.clock.now)
-            if not data.strip():
-                raise BadRequest(400, "message-empty", "The request carries no message: paste one, upload a file, "
-                                 "or send it as the request body.")
-        except BadRequest as refused:
-            return refused.response()
-        source = options.get("name") or filename or "message"
-        verdict = await run_in_threadpool(lambda: validator().validate(
-            data, source=source, at=at, profile=options.get("profile") or None))
+            try:
+                data, options, filename = await _message(request, limits.max_bytes)
+                report = options.get("report", "json")
+                if report not in RENDERERS:
+                    raise BadRequest(400, "report-unknown", f"report={report!r}: use one of {', '.join(RENDERERS)}.", "report")
+                at = _instant(options.get("at"), gw.clock.now)
+                if not data.strip():
+                    raise BadRequest(400, "message-empty", "The request carries no message: paste one, upload a file, "
+                                     "or send it as the request body.")
+                try:
+                    check_shape(data, limits)
+                except TooCostly as costly:
+                    raise BadRequest(413, costly.code, costly.message) from None
+            except BadRequest as refused:
+                return refused.response()
+            source = options.get("name") or filename or "message"
+            work = asyncio.get_running_loop().run_in_executor(None, lambda: validator().validate(
+                data, source=source, at=at, profile=options.get("profile") or None))
+            work.add_done_callback(lambda _: slots.give(client))  # the slot is the work's until it ends
+            held = False
+            try:
+                verdict = await asyncio.wait_for(asyncio.shield(work), limits.time_budget)
+            except asyncio.TimeoutError:
+                return BadRequest(413, "validation-too-long", f"The message took longer than {limits.time_budget:g} s to "
+                                  "validate; validate a smaller part of it.").response()
+            except Exception:  # noqa: BLE001 - the validator failed on this input: logged, said, never a 500
+                log.exception("the validator failed on %s", source)
+                return BadRequest(422, "validator-failed", "The validator could not process this message; the failure is "
+                                  "logged. Check that it is a FHIR resource or Bundle (JSON, XML) or a SOAP envelope.").response()
+        finally:
+            if held:
+                slots.give(client)
         headers = {"X-Validation-Verdict": "valid" if verdict.valid else "invalid"}
         if report == "html":
             headers["Content-Security-Policy"] = REPORT_POLICY

@@ -152,7 +152,7 @@ def router(gw: "Gateway", handlers: list[ResourceHandler]) -> APIRouter:
     async def bundle(request: Request) -> Response:
         async def go(request: Request) -> Response:
             call = call_for(request)
-            body = await formats.read_resource(request)
+            body = await formats.read_resource(request, gw.settings.fhir_max_body)
             result, status = process_bundle(api, call, body)
             return formats.render(request, result, status)
         return await guarded(go)(request)
@@ -164,7 +164,7 @@ def router(gw: "Gateway", handlers: list[ResourceHandler]) -> APIRouter:
             handler = api.handler(resource_type)
             from gateway.conformance.fhir.validator import FhirValidator
 
-            body = await formats.read_resource(request)
+            body = await formats.read_resource(request, gw.settings.fhir_max_body)
             profile = handler.profile
             if body.get("resourceType") == "Parameters":
                 params = {p.get("name"): p for p in body.get("parameter", [])}
@@ -192,8 +192,7 @@ def router(gw: "Gateway", handlers: list[ResourceHandler]) -> APIRouter:
         async def go(request: Request, resource_type: str) -> Response:
             call = call_for(request)
             handler = api.handler(resource_type)
-            form = await request.form()
-            params = [(k, str(v)) for k, v in form.multi_items()] + list(request.query_params.multi_items())
+            params = await formats.read_form(request, gw.settings.fhir_max_body) + list(request.query_params.multi_items())
             return await _search(request, call, handler, params)
         return await guarded(go)(request, resource_type=resource_type)
 
@@ -218,7 +217,7 @@ def router(gw: "Gateway", handlers: list[ResourceHandler]) -> APIRouter:
             handler = api.handler(resource_type)
             if "create" not in handler.interactions:
                 raise handler._unsupported("create")
-            resource = await formats.read_resource(request)
+            resource = await formats.read_resource(request, gw.settings.fhir_max_body)
             api.validate(resource, handler)
             condition = request.headers.get("if-none-exist")
             if condition:
@@ -272,7 +271,7 @@ def router(gw: "Gateway", handlers: list[ResourceHandler]) -> APIRouter:
             handler = api.handler(resource_type)
             if "update" not in handler.interactions:
                 raise handler._unsupported("update")
-            resource = await formats.read_resource(request)
+            resource = await formats.read_resource(request, gw.settings.fhir_max_body)
             if resource.get("id") != id:
                 raise FhirError.simple(400, "invalid", f"The body's id {resource.get('id')!r} must be the id in the URL ({id}).",
                                        expression=f"{resource_type}.id", error_code="id-mismatch")

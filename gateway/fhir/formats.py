@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -22,7 +23,7 @@ _FORMAT_ALIASES = {
     "json": JSON, "application/json": JSON, "application/fhir+json": JSON, "application/json+fhir": JSON,
     "xml": XML, "text/xml": XML, "application/xml": XML, "application/fhir+xml": XML, "application/xml+fhir": XML,
 }
-MAX_BODY = 4 * 1024 * 1024
+MAX_BODY = 4 * 1024 * 1024  # the default of Settings.fhir_max_body
 
 
 def response_format(request: Request) -> str:
@@ -63,11 +64,46 @@ def render(request: Request, resource: dict[str, Any], status: int = 200, header
     return Response(body, status_code=status, media_type=f"{fmt}; charset=utf-8", headers=headers)
 
 
-async def read_resource(request: Request) -> dict[str, Any]:
+def _too_large(limit: int) -> FhirError:
+    return FhirError.simple(413, "too-costly", f"The body is larger than {limit} bytes; send a smaller one.",
+                            error_code="request-too-large")
+
+
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The request body, read no further than ``limit`` bytes: a declared
+    length over it is refused before reading, a chunked body as soon as it
+    passes it (never held whole in memory first)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_form(request: Request, limit: int = MAX_BODY) -> list[tuple[str, str]]:
+    """The parameters of a ``POST _search`` (application/x-www-form-urlencoded,
+    as FHIR R4 http.html#search defines it), read within ``limit``."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/x-www-form-urlencoded":
+        raise FhirError.simple(415, "not-supported", f"POST _search takes application/x-www-form-urlencoded, not {ctype or 'nothing'!r}.",
+                               error_code="unsupported-media-type")
+    raw = await read_body(request, limit)
+    try:
+        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=200)
+    except UnicodeDecodeError:
+        raise FhirError.simple(400, "structure", "The form is not UTF-8.", error_code="invalid-encoding") from None
+    except ValueError:
+        raise FhirError.simple(400, "too-costly", "The form holds more than 200 parameters.", error_code="too-many-parameters") from None
+
+
+async def read_resource(request: Request, limit: int = MAX_BODY) -> dict[str, Any]:
     """The request body as a FHIR JSON object, whatever format it came in."""
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise FhirError.simple(413, "too-costly", f"The body is larger than {MAX_BODY} bytes.")
+    raw = await read_body(request, limit)
     ctype = request.headers.get("content-type", JSON).split(";")[0].strip().lower()
     fmt = _FORMAT_ALIASES.get(ctype)
     if fmt is None:
@@ -81,7 +117,7 @@ async def read_resource(request: Request) -> dict[str, Any]:
             raise FhirError.simple(400, "structure", "The body must be a FHIR resource with a resourceType.")
         return data
     try:
-        parse_untrusted(raw, max_bytes=MAX_BODY)  # size, depth, no DTD, before anything else reads it
+        parse_untrusted(raw, max_bytes=limit)  # size, depth, no DTD, before anything else reads it
     except UnsafeXml as exc:
         raise FhirError.simple(400, "structure", exc.message, error_code=exc.code) from None
     from gateway.conformance.fhir.validator import FhirValidator
