@@ -11,6 +11,8 @@ not name.
   to, known intermediate CAs, and optional revocation lists (CRL).
 - **The gateway's own credential**: its key and certificate (PEM, or one
   PKCS#12 file with its password) for the calls it signs.
+- **The platform's signing certificates**, pinned: whose signature on an
+  answer of the platform's services (the attribute authority's) is believed.
 - **Caches**: how often the issuers' keys are refreshed, and the minimum time
   between two fetches (an unknown ``kid`` triggers one).
 
@@ -25,6 +27,7 @@ They are read from the ``[trust]`` section of the TOML file named by
     crls = ["pki/issuing-ca.crl"]
     key = "pki/gateway.key.pem"
     certificate = "pki/gateway.cert.pem"
+    platform_certificates = ["pki/attribute-authority.pem"]
     jwks_refresh_seconds = 3600
     jwks_min_refetch_seconds = 60
 
@@ -54,6 +57,7 @@ comma-separated; relative paths are relative to the working directory):
 ``CARE_GATEWAY_CERTIFICATE``                its certificate (PEM; CA certificates may follow it)
 ``CARE_GATEWAY_PKCS12``                     or both in one PKCS#12 file
 ``CARE_GATEWAY_KEY_PASSWORD``               the password of the key or of the PKCS#12 file
+``CARE_GATEWAY_PLATFORM_CERTIFICATES``      PEM file(s) of the platform services' signing certificates
 ``CARE_GATEWAY_JWKS_REFRESH_SECONDS``       key set refresh interval (default 3600)
 ``CARE_GATEWAY_JWKS_MIN_REFETCH_SECONDS``   minimum time between two key fetches (default 60)
 ==========================================  ==============================================
@@ -158,6 +162,10 @@ class TrustSettings:
     ca: CertificateStoreSettings = CertificateStoreSettings()
     credential: CredentialSettings = CredentialSettings()
     cache: CacheSettings = CacheSettings()
+    # The certificates the platform's services sign their answers with (the
+    # attribute authority's), pinned: a certificate merely issued by a trusted
+    # CA (any caller's) must not be able to speak for the platform.
+    platform_certificates: tuple[Path, ...] = ()
 
     # ------------------------------------------------------------ reading
 
@@ -197,6 +205,7 @@ class TrustSettings:
                                           reader.string("key_password")),
             cache=CacheSettings(reader.seconds("jwks_refresh_seconds", DEFAULT_REFRESH),
                                 reader.seconds("jwks_min_refetch_seconds", DEFAULT_MIN_REFETCH)),
+            platform_certificates=reader.paths("platform_certificates"),
         )
         reader.refuse_unknown()
         return settings
@@ -246,7 +255,8 @@ class TrustSettings:
         for name, attribute in (("JWKS_REFRESH_SECONDS", "jwks_refresh"), ("JWKS_MIN_REFETCH_SECONDS", "jwks_min_refetch")):
             if value(name):
                 cache = replace(cache, **{attribute: _seconds(value(name), f"CARE_GATEWAY_{name}")})
-        return replace(settings, sts=sts, ca=ca, credential=credential, cache=cache)
+        return replace(settings, sts=sts, ca=ca, credential=credential, cache=cache,
+                       platform_certificates=paths("PLATFORM_CERTIFICATES") or settings.platform_certificates)
 
     # ------------------------------------------------------------ completeness
 
@@ -287,6 +297,10 @@ class TrustSettings:
             problems.append("The gateway's certificate is set but not its key: set CARE_GATEWAY_KEY (key).")
         elif own.pkcs12 is None and own.certificate is None:
             problems.append("The gateway's key is set but not its certificate: set CARE_GATEWAY_CERTIFICATE (certificate).")
+        if not self.platform_certificates:
+            problems.append("No signing certificate of the platform's services is trusted: set "
+                            "CARE_GATEWAY_PLATFORM_CERTIFICATES (platform_certificates) to the PEM file of the attribute "
+                            "authority's signing certificate, whose answers the access policy relies on.")
         return problems
 
     def check(self) -> None:
@@ -312,6 +326,10 @@ class TrustSettings:
             return CertificateStore(tuple(roots), tuple(intermediates), tuple(crls))
         except ValueError as error:
             raise TrustSettingsError([f"The certificate store cannot be built: {error}."]) from None
+
+    def platform_signers(self) -> tuple[x509.Certificate, ...]:
+        """The pinned signing certificates of the platform's services."""
+        return tuple(_certificates(self.platform_certificates, "platform signing certificate"))
 
     def message_trust(self) -> MessageTrust:
         """What WS-Security verification trusts: the store, the STS certificates and issuers."""

@@ -15,13 +15,14 @@ builds a running gateway from its settings.
   verifier, a message verifier, the use cases, a validator).
 
 Tests of the domain alone may pass their own fact sources (``facts``,
-``register``): that changes where facts come from, never whether the access
-policy asks them.
+``register``, ``directory``): that changes where facts come from, never
+whether the access policy asks them.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,7 @@ from gateway.domain.directory import DirectoryService
 from gateway.domain.exports import ExportService
 from gateway.domain.inclusions import InclusionService
 from gateway.domain.lifecycle import Lifecycle
-from gateway.domain.ports import CareFacts, NationalRegister
+from gateway.domain.ports import CareDirectory, CareFacts, NationalRegister
 from gateway.domain.pseudonyms import PseudonymService
 from gateway.domain.referrals import ReferralService
 from gateway.domain.rights import RightsService
@@ -83,32 +84,43 @@ def build_gateway(
     platform: "Platform | None" = None,
     facts: CareFacts | None = None,
     register: NationalRegister | None = None,
+    directory: CareDirectory | None = None,
 ) -> Gateway:
     """A gateway wired from ``settings``.
 
     Embedded default: the simulated platform is built (or ``platform`` is
     used) on its own database, and the gateway reaches it through the
-    adapters over an in-process HTTP transport. Otherwise the platform named
-    by ``settings.platform`` is reached over the network with the configured
-    trust. ``facts``/``register`` replace the adapters for tests of the domain.
+    adapters over an in-process HTTP transport, trusting it by its public
+    material. Otherwise the platform named by ``settings.platform`` is
+    reached over the network with the configured trust, every setting of
+    which must be present. ``facts``/``register``/``directory`` replace the
+    adapters for tests of the domain.
     """
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
     if settings.uses_sandbox_secret and db.dialect != "sqlite":
         log.warning("pseudonyms use the sandbox key: set CARE_GATEWAY_PSEUDONYM_SECRET for real data")
     pseudonyms = PseudonymService.from_secret(settings.pseudonym_secret)
-    if settings.embedded_platform and platform is None:
+    if not settings.embedded_platform:
+        platform = None
+    elif platform is None:
         platform = _embedded_platform(settings, clock)
-    sources = _fact_sources(settings, clock, platform)
+    trust, http, base_url = _trust_and_transport(settings, platform)
+    sources = None
+    if facts is None or register is None or directory is None:
+        sources = _platform_adapters(trust, http, base_url, clock)
     ctx = DomainContext(
         db=db,
         clock=clock,
         pseudonyms=pseudonyms,
-        facts=facts or sources.facts,
-        register=register or sources.register,
+        facts=facts or sources.facts,  # type: ignore[union-attr]
+        register=register or sources.register,  # type: ignore[union-attr]
         settings=settings,
     )
-    gw = Gateway(
+    from gateway.identity.replay import ReplayGuard
+    from gateway.identity.wssecurity import MessageVerifier
+
+    return Gateway(
         settings=settings,
         db=db,
         clock=clock,
@@ -121,50 +133,73 @@ def build_gateway(
         referrals=ReferralService(ctx),
         access_log=AccessLogService(ctx),
         rights=RightsService(ctx),
-        directory=DirectoryService(ctx),
-        platform=platform if settings.embedded_platform else None,
+        directory=DirectoryService(ctx, directory or sources.directory),  # type: ignore[union-attr]
+        platform=platform,
+        trust=trust,
+        tokens=trust.token_verifier(http, clock),
+        messages=MessageVerifier(trust.message_trust(), clock, ReplayGuard(db)),
     )
-    _wire_trust(gw, platform)
-    return gw
 
 
-def _wire_trust(gw: Gateway, platform: "Platform | None") -> None:
-    """The trust in force and the verifiers the faces take: the configured
-    trust settings (every one required), or, embedded, the sandbox's."""
-    from gateway.identity.replay import ReplayGuard
-    from gateway.identity.wssecurity import MessageVerifier
+def _trust_and_transport(settings: Settings, platform: "Platform | None") -> "tuple[TrustSettings, httpx.Client, str]":
+    """The trust in force, the HTTP client that reaches the platform, and the
+    platform's services base URL: the configured ones (every trust setting
+    required, start-up stops naming a missing one), or, embedded, the
+    sandbox's public material and an in-process transport to its app."""
     from gateway.trust import TrustSettings
 
     if platform is not None:
-        trust, http = _sandbox_trust(platform), httpx.Client(transport=_LazyInProcess(platform))
-    else:
-        trust = TrustSettings.load()
-        trust.check()  # a missing trust setting stops start-up, saying which
-        from gateway.adapters.transport import http_client
+        return _sandbox_trust(platform), httpx.Client(transport=_LazyInProcess(platform)), _IN_PROCESS + _prefix()
+    trust = TrustSettings.load()
+    trust.check()
+    from gateway.adapters.transport import http_client
 
-        http = http_client()
-    gw.trust = trust
-    gw.tokens = trust.token_verifier(http, gw.clock)
-    gw.messages = MessageVerifier(trust.message_trust(), gw.clock, ReplayGuard(gw.db))
+    return trust, http_client(), settings.platform
+
+
+def _platform_adapters(trust: "TrustSettings", http: httpx.Client, base_url: str, clock: Clock) -> Any:
+    """The domain's ports answered by the platform's web services, signed
+    with the gateway's own credential, answers believed on the pinned
+    platform certificates."""
+    from gateway.adapters.connection import connect
+    from gateway.adapters.transport import Endpoints
+    from gateway.adapters.wsse import CertificateSigner
+
+    own = trust.own_credential()
+    return connect(http, Endpoints(base_url), signer=CertificateSigner(own.key, own.certificate, clock=clock),
+                   authority_trust=list(trust.platform_signers()), clock=clock)
+
+
+def _prefix() -> str:
+    from gateway.ehealth.platform import PREFIX
+
+    return PREFIX
 
 
 def _sandbox_trust(platform: "Platform") -> "TrustSettings":
     """SANDBOX TRUST DERIVATION (embedded default only): trust the simulated
     platform by its *public* material, exactly what a vendor would configure
     for it: its CA and STS certificate files, its STS's Issuer, its IdP's
-    issuer, JWKS URL and audience. No private key is read here."""
+    issuer, JWKS URL and audience, and the organisation credential the
+    gateway signs its own calls with. No key of the platform is read here."""
     from gateway.ehealth.oauth_keys import ACCESS_TOKEN_AUDIENCE, OIDC, issuer_for
     from gateway.ehealth.platform import PREFIX
     from gateway.identity.saml import STS_ISSUER
-    from gateway.trust import CertificateStoreSettings, OidcIssuerSettings, StsSettings, TrustSettings
+    from gateway.trust import CertificateStoreSettings, CredentialSettings, OidcIssuerSettings, StsSettings, TrustSettings
 
     pki = platform.pki.directory
+    # The gateway signs its calls as an organisation of the sandbox (the files
+    # `care-gateway sandbox credentials org-NIHII` writes), as a hospital's
+    # installation would with its own eHealth certificate.
+    own = f"org-{platform.registries.cast.hospital}"
     issuer = issuer_for(platform.settings.public_url)
     jwks_url = f"{_IN_PROCESS}{PREFIX}{OIDC}/certs"  # the IdP's published keys, through its HTTP route
     return TrustSettings(
         oidc=(OidcIssuerSettings("sandbox", issuer, jwks_url=jwks_url, audiences=(ACCESS_TOKEN_AUDIENCE,)),),
         sts=StsSettings((pki / "sts.cert.pem",), (STS_ISSUER,)),
         ca=CertificateStoreSettings((pki / "ca.cert.pem",)),
+        credential=CredentialSettings(key=pki / f"{own}.key.pem", certificate=pki / f"{own}.cert.pem"),
+        platform_certificates=(pki / "attribute-authority.cert.pem",),
     )
 
 
@@ -178,24 +213,20 @@ class _LazyInProcess(httpx.BaseTransport):
     def __init__(self, platform: "Platform") -> None:
         self.platform = platform
         self._inner: Any = None
+        self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self._inner is None:
-            from gateway.adapters.transport import InProcessTransport
-            from gateway.ehealth.platform import create_platform_app
+        with self._lock:
+            if self._inner is None:
+                from gateway.adapters.transport import InProcessTransport
+                from gateway.ehealth.platform import create_platform_app
 
-            self._inner = InProcessTransport(create_platform_app(self.platform))
+                self._inner = InProcessTransport(create_platform_app(self.platform))
         return self._inner.handle_request(request)
 
     def close(self) -> None:
         if self._inner is not None:
             self._inner.close()
-
-
-@dataclass
-class _Sources:
-    facts: CareFacts
-    register: NationalRegister
 
 
 def _embedded_platform(settings: Settings, clock: Clock) -> "Platform":
@@ -207,9 +238,3 @@ def _embedded_platform(settings: Settings, clock: Clock) -> "Platform":
         clock=clock,
     )
 
-
-def _fact_sources(settings: Settings, clock: Clock, platform: "Platform | None") -> _Sources:
-    """The domain's fact sources: adapters of the platform's web services."""
-    if platform is None:
-        raise NotImplementedError("platform adapters: wired below once gateway.adapters lands")
-    return _Sources(facts=platform.facts, register=platform.register)

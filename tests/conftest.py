@@ -97,8 +97,14 @@ def platform(tmp_path, clock: FixedClock) -> Iterator[Platform]:
 
 @pytest.fixture
 def gw(database: Database, clock: FixedClock, platform: Platform) -> Gateway:
+    """A gateway for tests of the domain: its fact sources are the simulated
+    platform's own (no wire), so that a test's facts are read as they are;
+    the faces' tests (``live``) reach the platform through the adapters."""
+    from gateway.ehealth.sandbox.directory import SandboxDirectory
+
     return build_gateway(Settings(database_url=database.url, public_url=platform.settings.public_url),
-                         clock=clock, db=database, platform=platform)
+                         clock=clock, db=database, platform=platform, facts=platform.facts,
+                         register=platform.register, directory=SandboxDirectory(platform.registries))
 
 
 def declaration(patient: Persona | str, psi: str, **overrides: object) -> DeclareInclusion:

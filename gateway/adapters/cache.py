@@ -11,16 +11,17 @@ kind                    default     why
                                     rarely; a visa is still checked against its
                                     end date at every decision, so a kept record
                                     never lengthens a visa
-``person``              5 minutes   national-register look-ups shown to people
-                                    (IC-R9); deaths and NISS changes also arrive
-                                    through the mutation feed, which is never kept
+``person``              none        national-register look-ups: names, birth date,
+                                    death and current number come from the register
+                                    at display time (IC-R9); the mutation feed is
+                                    never kept either
 ``insurer``             15 minutes  insurer affiliation (IC-R7), asked for a day
 ``memberships``         60 seconds  roles in PSIs, pharmacies and insurers
                                     (IC-A2, IC-A3): a revoked role stops working
                                     within a minute
-``links``               60 seconds  therapeutic links (IC-A1, IC-A2 ask the
-                                    attribute authority "at each call"): a revoked
-                                    link stops working within a minute
+``links``               none        therapeutic links: IC-A1 and IC-A2 ask the
+                                    attribute authority "at each call", so a revoked
+                                    link stops working at the next call
 ``negative`` (a cap)    60 seconds  an answer that says "none" (no link, no such
                                     NIHII, no member) is kept no longer than this,
                                     and never longer than its kind's own lifetime
@@ -50,10 +51,10 @@ class Lifetimes:
     """How long each kind of answer is kept (see the module's table)."""
 
     directory: timedelta = timedelta(hours=1)
-    person: timedelta = timedelta(minutes=5)
+    person: timedelta = timedelta(0)  # IC-R9: read at display time
     insurer: timedelta = timedelta(minutes=15)
     memberships: timedelta = timedelta(seconds=60)
-    links: timedelta = timedelta(seconds=60)
+    links: timedelta = timedelta(0)  # IC-A1/IC-A2: asked at each call
     negative: timedelta = timedelta(seconds=60)
 
     def __post_init__(self) -> None:

@@ -55,6 +55,19 @@ ORG_PREFIX = {
 }
 
 
+@lru_cache(maxsize=256)
+def _private_key(pem: bytes) -> rsa.RSAPrivateKey:
+    """A parsed key, once per key: loading checks the RSA key, about 80 ms."""
+    key = serialization.load_pem_private_key(pem, password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
+@lru_cache(maxsize=1024)
+def _certificate(pem: bytes) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem)
+
+
 @dataclass(frozen=True)
 class Credential:
     """One holder's private key and certificate."""
@@ -65,13 +78,11 @@ class Credential:
 
     @property
     def certificate(self) -> x509.Certificate:
-        return x509.load_pem_x509_certificate(self.cert_pem)
+        return _certificate(self.cert_pem)
 
     @property
     def private_key(self) -> rsa.RSAPrivateKey:
-        key = serialization.load_pem_private_key(self.key_pem, password=None)
-        assert isinstance(key, rsa.RSAPrivateKey)
-        return key
+        return _private_key(self.key_pem)
 
     def cert_der(self) -> bytes:
         return self.certificate.public_bytes(serialization.Encoding.DER)

@@ -1,7 +1,8 @@
 """Answers kept for a time read from the injected clock, per kind: the
-directory longer, links and memberships short (IC-A1 asks "at each call":
-a revoked link stops counting within the links' lifetime); a negative
-answer never longer than a positive one; an error never kept."""
+directory longer, memberships short, therapeutic links and register
+look-ups not at all by default (IC-A1 asks "at each call", IC-R9 reads the
+register at display time); a negative answer never longer than a positive
+one; an error never kept."""
 
 from __future__ import annotations
 
@@ -18,12 +19,21 @@ from gateway.domain.ports import SourceUnavailable
 AA, BOOK, RN = "AttributeAuthority/v1", "AddressBook/v1", "consultRN/v1"
 
 
-def test_IC_A1_a_link_is_asked_again_once_its_lifetime_is_over(in_process, personas):
+def test_IC_A1_by_default_a_link_is_asked_at_each_call(in_process, personas):
     facts, calls, clock = in_process.adapters.facts, in_process.calls, in_process.clock
+    gp, patient = personas["gp"].niss, personas["patient"].niss
+    assert Lifetimes().links == timedelta(0)
+    assert facts.has_therapeutic_link(gp, patient, clock.today()) and facts.has_therapeutic_link(gp, patient, clock.today())
+    assert calls.count(AA) == 2
+
+
+def test_IC_A1_a_configured_link_lifetime_is_honoured(in_process, make_side, personas):
+    kept = make_side(in_process, lifetimes=Lifetimes(links=timedelta(seconds=60), negative=timedelta(seconds=60)))
+    facts, calls, clock = kept.adapters.facts, kept.calls, kept.clock
     gp, patient = personas["gp"].niss, personas["patient"].niss
     assert facts.has_therapeutic_link(gp, patient, clock.today()) and facts.has_therapeutic_link(gp, patient, clock.today())
     assert calls.count(AA) == 1
-    clock.advance(Lifetimes().links - timedelta(seconds=1))
+    clock.advance(timedelta(seconds=59))
     facts.has_therapeutic_link(gp, patient, clock.today())
     assert calls.count(AA) == 1
     clock.advance(timedelta(seconds=1))
@@ -43,13 +53,15 @@ def test_directory_records_are_kept_longer_than_memberships(in_process, personas
     assert calls.count(BOOK) == 2
 
 
-def test_a_person_and_the_insurer_have_their_own_lifetimes(in_process, personas):
+def test_IC_R9_a_person_is_read_at_each_display_and_the_insurer_is_kept(in_process, personas):
     facts, register, calls, clock = in_process.adapters.facts, in_process.adapters.register, in_process.calls, in_process.clock
     patient = personas["patient"].niss
     register.person(patient), facts.insurer_of(patient, clock.today())
-    clock.advance(timedelta(minutes=6))
     register.person(patient), facts.insurer_of(patient, clock.today())
     assert (calls.count(RN, "SearchBySSIN"), calls.count(AA)) == (2, 1)
+    clock.advance(timedelta(minutes=16))
+    facts.insurer_of(patient, clock.today())
+    assert calls.count(AA) == 2
 
 
 def test_a_negative_answer_is_kept_no_longer_than_a_positive_one(in_process, make_side, personas):

@@ -89,7 +89,7 @@ def test_IC_A4_patient_sees_all_their_own_data(gw, personas, two_psis):
 
 def test_IC_R9_names_and_birth_date_come_from_the_register_at_display_time(gw, personas, two_psis):
     seen = gw.inclusions.consult(personas["gp"].principal(), personas["patient"].niss)
-    person = gw.register.person(personas["patient"].niss)
+    person = gw.platform.register.person(personas["patient"].niss)
     assert seen.patient is not None
     assert (seen.patient.last_name, seen.patient.first_name, seen.patient.birth_date) == (
         person.last_name, person.first_name, person.birth_date,

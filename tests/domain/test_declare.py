@@ -71,7 +71,7 @@ def test_IC_A9_expired_visa_and_excluded_profession_are_denied(gw, personas):
 
 def test_IC_F1_unknown_patient_is_refused_and_nothing_stored(gw, personas):
     stranger = make_niss(date(1961, 2, 3), 997)
-    assert gw.register.person(stranger) is None
+    assert gw.platform.register.person(stranger) is None
     with pytest.raises(NotFound) as err:
         gw.inclusions.declare(personas["gp"].principal(), declaration(stranger, psi_a(personas)))
     assert (err.value.code, err.value.rule, err.value.path) == ("unknown-patient", "IC-F1", "patient.niss")

@@ -11,7 +11,7 @@ from tests.conftest import declaration
 
 def test_IC_R9_patient_read_comes_from_the_register_under_consult_rules(gw, personas):
     p = gw.directory.patient(personas["gp"].principal(), personas["patient"].niss)
-    person = gw.register.person(personas["patient"].niss)
+    person = gw.platform.register.person(personas["patient"].niss)
     assert (p.niss, p.last_name, p.birth_date) == (person.niss, person.last_name, person.birth_date)
     with pytest.raises(AccessDenied):
         gw.directory.patient(personas["gp-no-link"].principal(), personas["patient"].niss)

@@ -16,7 +16,7 @@ from gateway.ehealth.sandbox.directory import SandboxDirectory
 
 @pytest.fixture
 def search(gw) -> DirectorySearch:  # type: ignore[no-untyped-def]
-    return DirectorySearch(gw.ctx, SandboxDirectory(gw.registries))
+    return DirectorySearch(gw.ctx, SandboxDirectory(gw.platform.registries))
 
 
 def last_audit(gw) -> AuditRecord:  # type: ignore[no-untyped-def]
@@ -27,7 +27,7 @@ def last_audit(gw) -> AuditRecord:  # type: ignore[no-untyped-def]
 
 
 def test_professionals_by_name_prefix_without_case_or_accents(gw, search, personas):
-    gp = gw.registries.professional(personas["gp"].nihii)
+    gp = gw.platform.registries.professional(personas["gp"].nihii)
     page = search.professionals(personas["nurse"].principal(), ProfessionalQuery(family=gp.last_name[:4].upper()), count=100)
     assert gp.nihii in {e.nihii for e in page.items} and page.total == len(page.items)
     assert next(e for e in page.items if e.nihii == gp.nihii).niss == gp.niss  # a professional sees the SSIN
@@ -65,7 +65,7 @@ def test_organisation_pages_follow_each_other(gw, search, personas):
     first = search.organisations(gp, OrganisationQuery(kind=OrganisationKind.PHARMACY), count=1)
     second = search.organisations(gp, OrganisationQuery(kind=OrganisationKind.PHARMACY), count=1, offset=first.next_offset or 0)
     assert first.next_offset == 1 and first.total == second.total == 2 and second.next_offset is None
-    assert {e.nihii for e in first.items + second.items} == {o.nihii for o in gw.registries.organisations_of(OrganisationKind.PHARMACY)}
+    assert {e.nihii for e in first.items + second.items} == {o.nihii for o in gw.platform.registries.organisations_of(OrganisationKind.PHARMACY)}
     assert all(e.ehp and e.kind is OrganisationKind.PHARMACY for e in first.items + second.items)
 
 

@@ -20,7 +20,7 @@ def test_IC_R4_death_closes_every_open_inclusion(gw, personas):
     info = gw.inclusions.declare(gp, declaration(personas["patient"], psi_b, status="information", end_date=date(2026, 12, 31)))
     ended = gw.inclusions.declare(gp, declaration(personas["patient"], psi_b, status="information", start_date=date(2025, 1, 1), end_date=date(2025, 6, 30), consent_date=date(2025, 1, 1)))
 
-    gw.register.inject_death(personas["patient"].niss, date(2026, 6, 1))
+    gw.platform.register.inject_death(personas["patient"].niss, date(2026, 6, 1))
     report = gw.lifecycle.sync_register()
     assert (report.applied, report.inclusions_closed) == (1, 2)
 
@@ -37,9 +37,9 @@ def test_IC_R5_niss_change_moves_inclusions_and_keeps_history(gw, personas):
     assert check_niss(bis.niss).is_bis
     gp = personas["gp"].principal()
     inc = gw.inclusions.declare(gp, declaration(bis.niss, personas["psi-admin"].organisation_nihii))
-    person = gw.register.person(bis.niss)
+    person = gw.platform.register.person(bis.niss)
     new = make_niss(person.birth_date or date(1980, 1, 1), 611 if (person.sex or "male") == "male" else 612, bis=NissKind.NATIONAL)
-    gw.register.inject_niss_change(bis.niss, new, date(2026, 6, 10))
+    gw.platform.register.inject_niss_change(bis.niss, new, date(2026, 6, 10))
     report = gw.lifecycle.sync_register()
     assert report.inclusions_moved == 1
 

@@ -44,7 +44,7 @@ def test_IC_R10_IC_R9_database_holds_no_plaintext_niss_nor_names(gw, personas):
     gw.consents.record(patient.principal(), patient.niss, "refuse", date(2026, 6, 1))
     gw.inclusions.close(gp.principal(), inc.id, date(2026, 6, 30))
     text = dump(gw)
-    person = gw.register.person(patient.niss)
+    person = gw.platform.register.person(patient.niss)
     assert inc.id in text  # the dump did read the stored rows
     for secret in (patient.niss, gp.niss, admin.niss, person.last_name, person.first_name):
         assert secret not in text

@@ -48,7 +48,7 @@ def test_DS_6_personal_data_are_read_from_the_national_register(gw, personas):
     patient = personas["patient"]
     gw.inclusions.declare(personas["gp"].principal(), declaration(patient, personas["psi-admin"].organisation_nihii))
     shown = gw.inclusions.consult(personas["gp"].principal(), patient.niss).patient
-    person = gw.register.person(patient.niss)
+    person = gw.platform.register.person(patient.niss)
     assert (shown.last_name, shown.first_name, shown.birth_date) == (person.last_name, person.first_name, person.birth_date)
 
 

@@ -44,12 +44,12 @@ def test_wsdl_points_at_this_server(live, callers):
 
 
 def test_search_professionals_by_name_quality_nihii_and_ssin(live, personas, book):
-    nurse = live.gw.registries.professional(personas["nurse"].nihii)
+    nurse = live.gw.platform.registries.professional(personas["nurse"].nihii)
     assert nurse is not None
     prefix = nurse.last_name[:3].upper()  # a prefix, any case
     found = book().service.SearchProfessionals(LastName=prefix, Quality="persnurse")
     assert found.Status.StatusCode.Value == STATUS_SUCCESS
-    expected = sorted(r.nihii for r in live.gw.registries.professionals
+    expected = sorted(r.nihii for r in live.gw.platform.registries.professionals
                       if fold(r.last_name).startswith(fold(prefix)) and r.quality == "nurse")
     assert sorted(p.Profession[0].NIHII for p in found.HealthCareProfessional) == expected
     assert int(found.TotalElements) == len(expected) and nurse.nihii in expected
@@ -64,7 +64,7 @@ def test_search_professionals_by_name_quality_nihii_and_ssin(live, personas, boo
 
 
 def test_search_professionals_pages(live, book):
-    doctors = [r for r in live.gw.registries.professionals if r.quality == "doctor"]
+    doctors = [r for r in live.gw.platform.registries.professionals if r.quality == "doctor"]
     first = book().service.SearchProfessionals(Quality="doctor", Offset=0, MaxElements=2)
     rest = book().service.SearchProfessionals(Quality="doctor", Offset=2, MaxElements=100)
     assert int(first.TotalElements) == len(doctors) and len(first.HealthCareProfessional) == 2
@@ -86,8 +86,8 @@ def test_professional_contact_info_by_nihii_or_ssin(live, personas, book):
 
 def test_search_organisations_and_contact_info_by_nihii_cbe_ehp(live, personas, book):
     pharmacies = book().service.SearchOrganizations(Type="orgpharmacy").HealthCareOrganization
-    assert sorted(o.NIHII for o in pharmacies) == sorted(o.nihii for o in live.gw.registries.organisations_of(OrganisationKind.PHARMACY))
-    psi = live.gw.registries.organisation(personas["psi-admin"].organisation_nihii)
+    assert sorted(o.NIHII for o in pharmacies) == sorted(o.nihii for o in live.gw.platform.registries.organisations_of(OrganisationKind.PHARMACY))
+    psi = live.gw.platform.registries.organisation(personas["psi-admin"].organisation_nihii)
     assert psi is not None
     by_name = book().service.SearchOrganizations(Name="zorgzaam").HealthCareOrganization
     assert [(o.NIHII, o.Type) for o in by_name] == [(psi.nihii, "orgintegratedcareproject")]
@@ -101,7 +101,7 @@ def test_search_organisations_and_contact_info_by_nihii_cbe_ehp(live, personas, 
 
 
 def test_ehp_numbers_are_unique_in_the_sandbox(live):
-    numbers = [ehp_number(o) for o in live.gw.registries.organisations]
+    numbers = [ehp_number(o) for o in live.gw.platform.registries.organisations]
     assert len(set(numbers)) == len(numbers)
 
 

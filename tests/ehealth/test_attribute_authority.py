@@ -89,7 +89,7 @@ def test_memberships_and_insurer_of_a_psi_member(live, personas, callers):
     answered = values(response)
     assert answered[attr_membership("psi-administrative")] == [personas["psi-admin"].organisation_nihii]
     assert answered[attr_membership("psi-coordinator")] == [] and answered[attr_membership("pharmacist")] == []
-    assert answered[ATTR_INSURER] == [live.gw.registries.insurer_code_of(personas["psi-admin"].niss)]
+    assert answered[ATTR_INSURER] == [live.gw.platform.registries.insurer_code_of(personas["psi-admin"].niss)]
     patient = callers.client(PATH, "patient", XSD)
     assert values(ask(patient, live, personas["patient"].niss, {ATTR_INSURER: []}))[ATTR_INSURER] == ["100"]
 
@@ -101,13 +101,13 @@ def test_the_response_is_signed_by_the_authority(live, personas, callers):
     response = callers.post_signed(PATH, "nurse", query, SOAP_ACTION)
     assert response.status_code == 200
     signed = etree.tostring(etree.fromstring(response.content).find(".//{%s}Response" % SAMLP_NS))
-    certificate = live.gw.pki.platform("attribute-authority").certificate
+    certificate = live.gw.platform.pki.platform("attribute-authority").certificate
     assert verify_response(signed, query, certificate, now=live.clock.now())[ATTR_THERAPEUTIC_LINK] == [personas["patient"].niss]
     assert b"xml-exc-c14n#" in signed and b"rsa-sha256" in signed
     from gateway.adapters.attribute_authority import AttributeAuthorityError
 
     with pytest.raises(AttributeAuthorityError):
-        verify_response(signed, query, live.gw.pki.platform("sts").certificate, now=live.clock.now())
+        verify_response(signed, query, live.gw.platform.pki.platform("sts").certificate, now=live.clock.now())
 
 
 @pytest.mark.parametrize("attributes, subject, subject_format, status", [

@@ -51,24 +51,24 @@ def test_wsdl_points_at_this_server(live, callers):
 
 
 def test_search_by_ssin_current_or_former(live, personas, rn):
-    patient = live.gw.registries.person(personas["patient"].niss)
+    patient = live.gw.platform.registries.person(personas["patient"].niss)
     found = rn().service.SearchBySSIN(SSIN=patient.niss)
     assert found.Status.StatusCode.Value == STATUS_SUCCESS
     person = found.Person
     assert (person.SSIN, person.LastName, person.FirstName, person.BirthDate, person.Gender, person.DeathDate) == \
         (patient.niss, patient.last_name, patient.first_name, patient.birth_date, patient.sex, None)
-    changed = live.gw.registries.person(personas["niss-changed-patient"].niss)
+    changed = live.gw.platform.registries.person(personas["niss-changed-patient"].niss)
     (bis,) = changed.previous_niss
     by_former = rn().service.SearchBySSIN(SSIN=bis).Person
     assert (by_former.SSIN, by_former.PreviousSSIN) == (changed.niss, [bis])
-    unknown = rn().service.SearchBySSIN(SSIN=unused_national_number(live.gw.registries, patient))
+    unknown = rn().service.SearchBySSIN(SSIN=unused_national_number(live.gw.platform.registries, patient))
     assert unknown.Status.StatusCode.Value == STATUS_DATA_NOT_FOUND and unknown.Person is None
     deceased = rn().service.SearchBySSIN(SSIN=personas["deceased-patient"].niss).Person
-    assert deceased.DeathDate == live.gw.registries.person(personas["deceased-patient"].niss).death_date
+    assert deceased.DeathDate == live.gw.platform.registries.person(personas["deceased-patient"].niss).death_date
 
 
 def test_current_ssin_and_its_history(personas, rn, live):
-    changed = live.gw.registries.person(personas["niss-changed-patient"].niss)
+    changed = live.gw.platform.registries.person(personas["niss-changed-patient"].niss)
     answer = rn().service.ConsultCurrentSSIN(SSIN=changed.previous_niss[0])
     assert (answer.SSIN, answer.CurrentSSIN, answer.PreviousSSIN) == (changed.previous_niss[0], changed.niss,
                                                                       list(changed.previous_niss))
@@ -77,14 +77,14 @@ def test_current_ssin_and_its_history(personas, rn, live):
 
 
 def test_phonetic_search_finds_a_misspelt_name(live, personas, rn):
-    patient = live.gw.registries.person(personas["patient"].niss)
+    patient = live.gw.platform.registries.person(personas["patient"].niss)
     misspelt = (patient.last_name[0] + "h" + patient.last_name[1:]).lower()  # an h changes no key
     assert phonetic_key(misspelt) == phonetic_key(patient.last_name)
     answer = rn().service.SearchPhonetically(LastName=misspelt, FirstName=patient.first_name,
                                              BirthYear=patient.birth_date.year)
     assert answer.PhoneticKey == phonetic_key(patient.last_name)
     assert patient.niss in [p.SSIN for p in answer.Person]
-    expected = {p.niss for p in live.gw.registries.people
+    expected = {p.niss for p in live.gw.platform.registries.people
                 if phonetic_key(p.last_name) == phonetic_key(patient.last_name)
                 and phonetic_key(p.first_name) == phonetic_key(patient.first_name)
                 and p.birth_date and p.birth_date.year == patient.birth_date.year}
@@ -99,14 +99,14 @@ def test_phonetic_search_finds_a_misspelt_name(live, personas, rn):
 
 def test_phonetic_search_refuses_too_many_results(live, personas, rn, monkeypatch):
     monkeypatch.setattr(consultrn, "MAX_PHONETIC_RESULTS", 0)
-    patient = live.gw.registries.person(personas["patient"].niss)
+    patient = live.gw.platform.registries.person(personas["patient"].niss)
     with pytest.raises(zeep.exceptions.Fault) as err:
         rn().service.SearchPhonetically(LastName=patient.last_name)
     assert fault_code(err.value) == "too-many-results"
 
 
 def test_the_mutation_feed_announces_an_injected_death(live, personas, rn):
-    alive = next(p for p in live.gw.registries.patients()[10:] if p.death_date is None)
+    alive = next(p for p in live.gw.platform.registries.patients()[10:] if p.death_date is None)
     before = rn().service.GetMutations(After=0).LastSeq
     died = live.clock.today() - timedelta(days=2)
     response = inject(live, kind="death", niss=alive.niss, date=died.isoformat())
@@ -125,8 +125,8 @@ def test_the_mutation_feed_announces_an_injected_death(live, personas, rn):
 
 
 def test_a_niss_change_injected_over_http_is_the_current_ssin(live, rn):
-    person = next(p for p in live.gw.registries.patients()[20:] if p.death_date is None and p.sex)
-    new = unused_national_number(live.gw.registries, person)
+    person = next(p for p in live.gw.platform.registries.patients()[20:] if p.death_date is None and p.sex)
+    new = unused_national_number(live.gw.platform.registries, person)
     response = inject(live, kind="niss-change", niss=person.niss, new_niss=new, date=live.clock.today().isoformat())
     assert response.status_code == 201 and response.json()["new_niss"] == new
     answer = rn().service.ConsultCurrentSSIN(SSIN=person.niss)

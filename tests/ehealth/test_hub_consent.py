@@ -84,7 +84,7 @@ def test_the_patient_puts_reads_revokes_and_renews_their_consent(live, personas,
     consent("patient").service.PutPatientConsent(request=request(live.clock), consent=value(niss, today))
     newest, oldest = consents(consent, live, "patient", niss)
     assert (newest.signdate, newest.revokedate, oldest.revokedate) == (today, None, today)
-    with live.gw.db.transaction() as session:
+    with live.platform.db.transaction() as session:
         rows = session.execute(select(PatientConsentRow)).scalars().all()
     assert len(rows) == 2 and all(niss not in (r.patient_pseudonym, r.author_pseudonym) for r in rows)
 

@@ -83,7 +83,7 @@ def test_IC_A1_a_link_put_for_gp_no_link_lets_them_consult(live, personas, therl
         request=request(live.clock), therapeuticlink=link(niss, professional(gp_no_link)), proof=proof("eidreading"))
     assert answer.acknowledge.iscomplete is True
     stored = answer.therapeuticlink
-    assert stored.patient.id[0]._value_1 == niss and stored.patient.familyname == live.gw.registries.person(niss).last_name
+    assert stored.patient.id[0]._value_1 == niss and stored.patient.familyname == live.gw.platform.registries.person(niss).last_name
     assert {i.S: i._value_1 for i in stored.hcparty.id} == {"ID-HCPARTY": gp_no_link.nihii, "INSS": gp_no_link.niss}
     assert (stored.cd._value_1, stored.startdate, stored.enddate) == ("gpconsultation", live.clock.today(), None)
 
@@ -97,7 +97,7 @@ def test_IC_A1_a_link_put_for_gp_no_link_lets_them_consult(live, personas, therl
 
     assert fault_of(therlink("gp-no-link").service.PutTherapeuticLink, request=request(live.clock),
                     therapeuticlink=link(niss, professional(gp_no_link)), proof=proof()) == "therlink-exists"
-    with live.gw.db.transaction() as session:
+    with live.platform.db.transaction() as session:
         row = session.execute(select(TherapeuticLinkRow).where(TherapeuticLinkRow.party_nihii == gp_no_link.nihii,
                                                                TherapeuticLinkRow.source == "therlink")).scalar_one()
     assert row.proof_type == "eidreading" and row.author_role == "provider"
@@ -119,7 +119,7 @@ def test_IC_A1_revoking_the_gp_link_denies_the_gp(live, personas, therlink):
                         therapeuticlink=link(niss, professional(gp))) == "therlink-not-found"
         history = therlink("patient").service.GetTherapeuticLink(
             request=request(live.clock), select={"patient": patient(niss), "hcparty": professional(gp),
-                                                 "begindate": live.gw.registries.links_of(niss)[0].start})
+                                                 "begindate": live.gw.platform.registries.links_of(niss)[0].start})
         ended = history.therapeuticlinklist.therapeuticlink
         assert len(ended) == 1 and ended[0].enddate < live.clock.today()  # revoked: ended yesterday
     finally:  # the gp declares the link anew: allowed again
@@ -159,7 +159,7 @@ def test_IC_A2_a_pharmacy_link_put_by_its_pharmacist(live, personas, therlink):
     answer = therlink("pharmacist-no-link").service.PutTherapeuticLink(
         request=request(live.clock), therapeuticlink=link(niss, pharmacy(pharmacy_b), "pharmaceuticalcare"),
         proof=proof("isireading"))
-    assert answer.therapeuticlink.hcparty.name == live.gw.registries.organisation(pharmacy_b).name
+    assert answer.therapeuticlink.hcparty.name == live.gw.platform.registries.organisation(pharmacy_b).name
     assert has(therlink, live, personas, "pharmacist-no-link", "patient", pharmacy(pharmacy_b)) is True
     assert consult(live, personas, "pharmacist-no-link", "patient").patient is not None  # IC-A2 now allows
 
@@ -168,10 +168,10 @@ def test_links_follow_a_niss_change(live, personas, therlink):
     """IC-R5: after the register gives the BIS patient a national number, the gp's link is found under it."""
     from tests.ehealth.test_register import unused_national_number
 
-    bis = live.gw.registries.person(personas["bis-patient"].niss)
+    bis = live.gw.platform.registries.person(personas["bis-patient"].niss)
     assert bis is not None
-    new = unused_national_number(live.gw.registries, bis)
-    live.gw.register.inject_niss_change(bis.niss, new, live.clock.today())
+    new = unused_national_number(live.gw.platform.registries, bis)
+    live.gw.platform.register.inject_niss_change(bis.niss, new, live.clock.today())
     answer = therlink("gp").service.HasTherapeuticLink(
         request=request(live.clock), select={"patient": patient(new), "hcparty": professional(personas["gp"])})
     assert answer.hastherapeuticlink is True

@@ -17,7 +17,7 @@ def fhir_token(live, personas) -> Callable[[str], str]:  # type: ignore[no-untyp
 
     def token(key: str) -> str:
         if key not in cache:
-            cache[key] = persona_access_token(live.base_url, live.gw.pki, personas[key], clock=live.clock)
+            cache[key] = persona_access_token(live.base_url, live.gw.platform.pki, personas[key], clock=live.clock)
         return cache[key]
 
     return token

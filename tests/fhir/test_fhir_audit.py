@@ -182,7 +182,7 @@ def test_IC_R4_a_change_made_by_the_gateway_itself_is_attributed_to_it(live, fhi
     day = live.clock.today() - timedelta(days=20)
     view = live.gw.inclusions.declare(staff.principal(), declaration(person.niss, staff.organisation_nihii, start_date=day,
                                                                      consent_date=day))
-    live.gw.register.inject_death(person.niss, live.clock.today() - timedelta(days=1))
+    live.gw.platform.register.inject_death(person.niss, live.clock.today() - timedelta(days=1))
     live.gw.lifecycle.sync_register()
     found = [core_valid(p) for p in fhir_client("psi-admin").resources("Provenance").search(target=f"EpisodeOfCare/{view.id}").fetch_all()]
     assert [p["activity"]["text"] for p in found] == ["declare", "death"]

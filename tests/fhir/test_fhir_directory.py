@@ -68,7 +68,7 @@ def test_IC_R9_IC_A1_gp_finds_a_linked_patient_with_names_from_the_register(live
     before = len(audited(live, "patient.read"))
     (found,) = by_niss(fhir_client("gp"), patient.niss).fetch()
     data = valid(found, "be-cg-patient")
-    person = live.gw.register.person(patient.niss)
+    person = live.gw.platform.register.person(patient.niss)
     assert data["identifier"] == [{"use": "official", "system": SSIN_SYSTEM, "value": person.niss}]
     assert data["name"] == [{"use": "official", "family": person.last_name, "given": [person.first_name]}]
     assert data["birthDate"] == person.birth_date.isoformat()
@@ -83,14 +83,14 @@ def test_IC_R9_a_niss_change_in_the_register_shows_at_the_next_read(live, fhir_c
     bis = personas["bis-patient"]
     gp = fhir_client("gp")
     old_id = by_niss(gp, bis.niss).fetch()[0].id
-    person = live.gw.register.person(bis.niss)
+    person = live.gw.platform.register.person(bis.niss)
     new_niss = next(n for n in (make_niss(person.birth_date, c, bis=NissKind.NATIONAL) for c in range(901, 999))
                     if registries.person(n) is None)
-    live.gw.register.inject_niss_change(bis.niss, new_niss, live.clock.today())
+    live.gw.platform.register.inject_niss_change(bis.niss, new_niss, live.clock.today())
     # the former id still finds the person; what is shown is the register's now
     data = valid(gp.reference("Patient", old_id).to_resource(), "be-cg-patient")
     assert data["identifier"][0]["value"] == new_niss and data["id"] == patient_id(live.gw, new_niss) != old_id
-    now = live.gw.register.person(new_niss)
+    now = live.gw.platform.register.person(new_niss)
     assert (data["name"][0]["family"], data["name"][0]["given"], data["birthDate"]) == (
         now.last_name, [now.first_name], now.birth_date.isoformat())
     assert [p.id for p in by_niss(gp, new_niss).fetch()] == [data["id"]]
@@ -170,7 +170,7 @@ def test_without_a_token_the_directory_answers_401_with_an_operation_outcome(liv
 
 def test_practitioner_read_by_nihii_shows_the_ssin_to_professionals_only(live, fhir_client, personas):
     gp = personas["gp"]
-    record = live.gw.registries.professional(gp.nihii)
+    record = live.gw.platform.registries.professional(gp.nihii)
     seen = valid(fhir_client("nurse").reference("Practitioner", gp.nihii).to_resource(), "be-cg-practitioner")
     assert seen["id"] == gp.nihii and seen["active"] is True
     assert {(i["system"], i["value"]) for i in seen["identifier"]} == {(NIHDI_SYSTEM, gp.nihii), (SSIN_SYSTEM, gp.niss)}
@@ -184,7 +184,7 @@ def test_practitioner_read_by_nihii_shows_the_ssin_to_professionals_only(live, f
 
 def test_practitioner_search_by_name_identifier_and_qualification(live, fhir_client, personas):
     gp, nurse = personas["gp"], personas["nurse"]
-    record = live.gw.registries.professional(gp.nihii)
+    record = live.gw.platform.registries.professional(gp.nihii)
     client = fhir_client("nurse")
     found = client.resources("Practitioner").search(family=record.last_name[:3].lower(), qualification="persphysician").fetch_all()
     assert gp.nihii in {p.id for p in found}

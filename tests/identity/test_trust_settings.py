@@ -24,6 +24,7 @@ EVERYTHING = {
     "CARE_GATEWAY_CA_CERTIFICATES": "root.pem",
     "CARE_GATEWAY_KEY": "gateway.key.pem",
     "CARE_GATEWAY_CERTIFICATE": "gateway.cert.pem",
+    "CARE_GATEWAY_PLATFORM_CERTIFICATES": "sts.pem",
 }
 
 
@@ -53,6 +54,7 @@ ca_intermediates = ["pki/issuing.pem"]
 crls = ["pki/issuing.crl"]
 key = "pki/gateway.key.pem"
 certificate = "pki/gateway.cert.pem"
+platform_certificates = ["pki/sts.pem"]
 jwks_refresh_seconds = 600
 
 [[trust.oidc]]
@@ -90,6 +92,7 @@ def test_a_settings_file_names_the_whole_trust(files, pki):
     assert trust.sts_certificates == (pki.sts.certificate,) and trust.sts_issuers == ("urn:foreign:sts",)
     assert trust.certificates.roots == (pki.root.certificate,) and len(trust.certificates.crls) == 1
     assert settings.own_credential().certificate == pki.other_caller.certificate
+    assert settings.platform_signers() == (pki.sts.certificate,)
 
 
 def test_the_environment_overrides_the_file(files, pki, tmp_path, monkeypatch):
@@ -118,9 +121,9 @@ def test_the_environment_alone_is_enough(files, monkeypatch):
 def test_missing_names_every_absent_setting_in_a_sentence():
     """Blaze's model: the gateway says which trust setting is missing, not that something is."""
     problems = TrustSettings.load({}).missing()
-    assert len(problems) == 5
+    assert len(problems) == 6
     for variable in ("CARE_GATEWAY_OIDC_ISSUER", "CARE_GATEWAY_STS_CERTIFICATES", "CARE_GATEWAY_STS_ISSUERS",
-                     "CARE_GATEWAY_CA_CERTIFICATES", "CARE_GATEWAY_KEY"):
+                     "CARE_GATEWAY_CA_CERTIFICATES", "CARE_GATEWAY_KEY", "CARE_GATEWAY_PLATFORM_CERTIFICATES"):
         assert sum(variable in p for p in problems) == 1, variable
     assert all(p.endswith(".") and p[0].isupper() for p in problems)
     with pytest.raises(TrustSettingsError) as caught:

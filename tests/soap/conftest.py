@@ -73,7 +73,7 @@ class SoapCallers:
         from gateway.ehealth.sts_client import persona_token
 
         if key not in self._tokens:
-            self._tokens[key] = persona_token(self.live.base_url, self.live.gw, self.personas[key], clock=self.live.clock)
+            self._tokens[key] = persona_token(self.live.base_url, self.live.platform, self.personas[key], clock=self.live.clock)
         return self._tokens[key]
 
     def client(self, key: str) -> zeep.Client:
@@ -81,7 +81,7 @@ class SoapCallers:
         from gateway.identity.zeep_wsse import SamlHolderOfKey
 
         if key not in self._clients:
-            credential = self.live.gw.pki.persona(key)
+            credential = self.live.gw.platform.pki.persona(key)
             wsse = SamlHolderOfKey(self.token(key), credential.private_key, credential.certificate, clock=self.live.clock)
             self._clients[key] = zeep.Client(self.url + "?wsdl", wsse=wsse, plugins=[self.schema_check])
         return self._clients[key]
@@ -95,7 +95,7 @@ class SoapCallers:
         from gateway.identity.xml import parse_untrusted
         from gateway.soap.envelope import envelope_bytes
 
-        credential = self.live.gw.pki.persona(signer or key)
+        credential = self.live.gw.platform.pki.persona(signer or key)
         envelope = sign_with_saml(parse_untrusted(envelope_bytes(payload)), token or self.token(key),
                                   credential.private_key, credential.certificate, clock=self.live.clock)
         return etree.tostring(envelope)

@@ -73,7 +73,7 @@ class Fhir:
 
     def _headers(self, who: str, version: int | None = None) -> dict[str, str]:
         if who not in self.tokens:
-            self.tokens[who] = persona_access_token(self.live.base_url, self.live.gw.pki, self.personas[who], clock=self.live.clock)
+            self.tokens[who] = persona_access_token(self.live.base_url, self.live.gw.platform.pki, self.personas[who], clock=self.live.clock)
         extra = {"If-Match": f'W/"{version}"'} if version else {}
         return {"Authorization": f"Bearer {self.tokens[who]}", "Content-Type": "application/fhir+json", **extra}
 

@@ -77,7 +77,7 @@ def test_the_patient_mapping_reads_the_fhir_faces_patient_and_writes_the_soap_on
     from gateway.fhir.resources.directory import patient_resource
     from gateway.soap.integrated_care import person_values
 
-    person = person_view(gw.register.person(personas["deceased-patient"].niss))
+    person = person_view(gw.platform.register.person(personas["deceased-patient"].niss))
     values = person_values(person)
     assert mapping("patient").from_fhir(patient_resource(gw, person)) == values
     got = answer("GetPatientInclusionsResponse")

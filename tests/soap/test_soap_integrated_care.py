@@ -129,7 +129,7 @@ def test_IC_A1_provider_consults_with_a_therapeutic_link_only(declared, soap, pe
     seen = soap.service("gp").GetPatientInclusions(PatientSsin=personas["patient"].niss)
     assert {i.InclusionId for i in seen.Inclusion} == {declared["a"].InclusionId, declared["b"].InclusionId}
     assert seen.PrincipalElsewhere is False
-    register = soap.live.gw.register.person(personas["patient"].niss)
+    register = soap.live.gw.platform.register.person(personas["patient"].niss)
     assert (seen.Patient.Ssin, seen.Patient.LastName, seen.Patient.FirstName, seen.Patient.BirthDate) == (
         register.niss, register.last_name, register.first_name, register.birth_date)  # items 4 to 6, IC-R9
     assert seen.ResearchConsent.Decision == "agree" and seen.ResearchConsent.State == "active"

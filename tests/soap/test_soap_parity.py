@@ -51,7 +51,7 @@ class Fhir:
 
     def _headers(self, who: str, **extra: str) -> dict[str, str]:
         if who not in self.tokens:
-            self.tokens[who] = persona_access_token(self.live.base_url, self.live.gw.pki, self.personas[who], clock=self.live.clock)
+            self.tokens[who] = persona_access_token(self.live.base_url, self.live.gw.platform.pki, self.personas[who], clock=self.live.clock)
         return {"Authorization": f"Bearer {self.tokens[who]}", "Content-Type": "application/fhir+json", **extra}
 
     def _url(self, path: str) -> str:

@@ -81,7 +81,7 @@ def test_tampered_token_is_refused(soap, live, personas, declaration):
 def test_expired_token_is_refused_even_in_a_freshly_signed_message(soap, live, personas, declaration):
     from gateway.ehealth.sts_client import persona_token
 
-    token = persona_token(live.base_url, live.gw, personas["gp"], clock=live.clock, lifetime=timedelta(minutes=2))
+    token = persona_token(live.base_url, live.platform, personas["gp"], clock=live.clock, lifetime=timedelta(minutes=2))
     start = live.clock.now()
     live.clock.advance(timedelta(minutes=5))
     try:
@@ -107,7 +107,7 @@ def test_a_token_of_another_persona_is_refused(soap, live, declaration):
 def test_a_token_from_an_untrusted_sts_is_refused(soap, live, declaration):
     token = parse_untrusted(soap.token("gp"))
     token.remove(token.find("{http://www.w3.org/2000/09/xmldsig#}Signature"))
-    untrusted = live.gw.pki.credential("untrusted-sts")
+    untrusted = live.gw.platform.pki.credential("untrusted-sts")
     forged = etree.tostring(sign_assertion(token, untrusted.private_key, untrusted.certificate))
     assert not_authorized(soap, live, soap.signed("gp", declaration(), token=forged)) == "assertion-untrusted-signer"
 
