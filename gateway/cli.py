@@ -122,6 +122,22 @@ def cmd_db_current(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sandbox_trust(args: argparse.Namespace) -> int:
+    from gateway.ehealth.platform import build_platform, write_trust_files
+
+    settings = replace(_platform_settings(args), public_url=args.platform_url.rstrip("/").removesuffix("/ehealth"))
+    platform = build_platform(settings)
+    try:
+        files = write_trust_files(platform, args.out, args.organisation)
+    except ValueError as exc:
+        print(f"error: {exc}; see: care-gateway sandbox personas", file=sys.stderr)
+        return 2
+    for path in files:
+        print(path)
+    print(f"then: CARE_GATEWAY_SETTINGS={files[-1]} care-gateway serve")
+    return 0
+
+
 def cmd_personas(args: argparse.Namespace) -> int:
     from gateway.ehealth.sandbox.personas import personas_main
 
@@ -264,6 +280,11 @@ def build_parser() -> argparse.ArgumentParser:
     sserve.add_argument("--public-url", help="where clients reach it (default http://HOST:PORT): its IdP's issuer is built on it")
     sserve.add_argument("--sandbox-database", metavar="URL", help="its database (default $CARE_GATEWAY_SANDBOX_DATABASE_URL, else sqlite:///var/sandbox-platform.sqlite3)")
     sserve.set_defaults(func=cmd_sandbox_serve)
+    strust = sandbox_commands.add_parser("trust", help="write what a gateway needs to trust a simulated platform", description="Write the simulated platform's public certificates (CA, STS, attribute authority), an organisation's credential for the gateway's own signed calls, and a settings file (care-gateway.toml) for CARE_GATEWAY_SETTINGS: a gateway started with it trusts that platform and nothing else.")
+    strust.add_argument("--platform-url", required=True, help="where the platform is reached, e.g. http://127.0.0.1:8100 (as given to sandbox serve --public-url)")
+    strust.add_argument("--out", type=Path, required=True, help="folder to write to")
+    strust.add_argument("--organisation", metavar="NIHII", help="the organisation the gateway signs as (default: the sandbox hospital)")
+    strust.set_defaults(func=cmd_sandbox_trust)
     personas = sandbox_commands.add_parser("personas", help="list ready-made personas", description="List the ready-made personas: one per role of Integrated Care plus the edge cases, with their identifiers and what each may do.")
     personas.add_argument("--json", action="store_true", help="print JSON for machines")
     personas.add_argument("--seed", type=int, default=None, help="sandbox seed (default $CARE_GATEWAY_SANDBOX_SEED or 2026)")
@@ -314,7 +335,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     func: Callable[[argparse.Namespace], int] = args.func
-    return func(args)
+    from gateway.config import SettingsFileError
+    from gateway.trust import TrustSettingsError
+
+    try:
+        return func(args)
+    except TrustSettingsError as exc:  # start-up refused: say which trust setting is missing or wrong
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print("see docs/going-live.md for every setting", file=sys.stderr)
+        return 2
+    except SettingsFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

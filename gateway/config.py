@@ -54,7 +54,10 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        """The settings of the ``[gateway]`` table of ``CARE_GATEWAY_SETTINGS``
+        (if any), each overridden by its ``CARE_GATEWAY_*`` variable."""
         env = dict(os.environ if env is None else env)
+        env = {**file_settings(env.get("CARE_GATEWAY_SETTINGS", "").strip()), **env}
         base = cls()
         return replace(
             base,
@@ -84,3 +87,36 @@ class Settings:
     @property
     def uses_sandbox_secret(self) -> bool:
         return self.pseudonym_secret == SANDBOX_PSEUDONYM_SECRET
+
+
+# The [gateway] keys of the settings file, each the lower-case suffix of its
+# CARE_GATEWAY_* variable (the [trust] table is read by gateway/trust.py).
+FILE_KEYS = ("database_url", "pseudonym_secret", "sandbox_seed", "log_level", "sandbox_actions", "platform", "public_url",
+             "sandbox_database_url", "fhir_max_body", "validate_max_bytes", "validate_max_entries",
+             "validate_time_budget", "validate_concurrency")
+
+
+class SettingsFileError(ValueError):
+    """A settings file that cannot be used, said in a sentence."""
+
+
+def file_settings(path: str) -> dict[str, str]:
+    """``[gateway]`` of the TOML settings file as ``CARE_GATEWAY_*`` values."""
+    if not path:
+        return {}
+    import tomllib
+
+    try:
+        with open(path, "rb") as handle:
+            table = tomllib.load(handle).get("gateway", {})
+    except OSError as exc:
+        raise SettingsFileError(f"The settings file {path} cannot be read ({exc.strerror or exc}); check CARE_GATEWAY_SETTINGS.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsFileError(f"The settings file {path} is not valid TOML: {exc}.") from None
+    if not isinstance(table, dict):
+        raise SettingsFileError(f"[gateway] in {path} must be a table.")
+    unknown = sorted(set(table) - set(FILE_KEYS))
+    if unknown:
+        raise SettingsFileError(f"[gateway] in {path} has unknown key(s) {', '.join(unknown)}; known: {', '.join(FILE_KEYS)}.")
+    return {f"CARE_GATEWAY_{key.upper()}": str(value).lower() if isinstance(value, bool) else str(value)
+            for key, value in table.items()}

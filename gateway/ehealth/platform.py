@@ -167,3 +167,55 @@ def create_platform_app(platform: Platform) -> FastAPI:
                 "base": platform.base_url}
 
     return app
+
+
+def write_trust_files(platform: Platform, out: Path, organisation: str | None = None) -> list[Path]:
+    """Everything a gateway needs to trust this simulated platform, as a
+    vendor would receive it for eHealth's acceptance environment: the CA,
+    STS and attribute-authority certificates (public material only), an
+    organisation's credential for the gateway's own signed calls, and a
+    settings file naming them (``CARE_GATEWAY_SETTINGS``)."""
+    from gateway.ehealth.oauth_keys import ACCESS_TOKEN_AUDIENCE, REALM, issuer_for
+    from gateway.identity.saml import STS_ISSUER
+
+    out.mkdir(parents=True, exist_ok=True)
+    nihii = organisation or platform.registries.cast.hospital
+    if platform.registries.organisation(nihii) is None:
+        raise ValueError(f"no organisation with NIHII {nihii!r} in the sandbox")
+    own = platform.pki.organisation(nihii)
+    files = {
+        "ca.cert.pem": platform.pki.ca.cert_pem,
+        "sts.cert.pem": platform.pki.platform("sts").cert_pem,
+        "attribute-authority.cert.pem": platform.pki.platform("attribute-authority").cert_pem,
+        f"org-{nihii}.key.pem": own.key_pem,
+        f"org-{nihii}.cert.pem": own.cert_pem,
+    }
+    written = []
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+        written.append(out / name)
+    issuer = issuer_for(platform.settings.public_url)
+    settings = out / "care-gateway.toml"
+    settings.write_text(f"""# A gateway that trusts the simulated eHealth platform at {platform.base_url}
+# (written by `care-gateway sandbox trust`; docs/going-live.md explains each line).
+# Point CARE_GATEWAY_SETTINGS at this file; paths are relative to it.
+
+[gateway]
+platform = "{platform.base_url}"
+
+[trust]
+sts_certificates = ["sts.cert.pem"]
+sts_issuers = ["{STS_ISSUER}"]
+ca_certificates = ["ca.cert.pem"]
+key = "org-{nihii}.key.pem"
+certificate = "org-{nihii}.cert.pem"
+platform_certificates = ["attribute-authority.cert.pem"]
+
+[[trust.oidc]]
+name = "sandbox"
+issuer = "{issuer}"
+discovery_url = "{platform.base_url}{REALM}/.well-known/openid-configuration"
+audiences = ["{ACCESS_TOKEN_AUDIENCE}"]
+""", encoding="utf-8")
+    written.append(settings)
+    return written
