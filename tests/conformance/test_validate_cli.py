@@ -87,7 +87,9 @@ def test_json_report_is_an_operation_outcome_with_the_expected_findings(message:
     if message.valid:
         assert all(i["severity"] in ("information", "warning") for i in outcome["issue"])
     core = FhirValidator.default().validate(outcome)  # a valid R4 OperationOutcome
-    assert [i for i in core.issues if i.severity in ("fatal", "error", "warning")] == []
+    # a report quotes markup (snippets of the message, R4's txt-1 text naming <a>): the embedded-HTML warning is expected
+    assert [i for i in core.issues if i.severity in ("fatal", "error", "warning")
+            and i.rule != "SECURITY_STRING_CONTENT_WARNING"] == []
 
 
 @pytest.mark.parametrize("message", CORPUS, ids=lambda m: m.id)

@@ -2,7 +2,9 @@
 specification and the HL7 validator do: strings of at most 1 MB and without
 surrounding whitespace, URIs that are not ``oid:``/``uuid:`` and whose
 ``urn:uuid:``/``urn:oid:`` forms are well made, identifier systems that are
-absolute.
+absolute. Strings and markdown that carry what looks like HTML tags are
+warned about: a receiver that renders them as HTML would run them (in
+markdown, code spans and autolinks are not tags).
 
 Each check returns findings as ``(severity, rule, path suffix, message, kind)``
 for the walker to report; the rules are the HL7 validator's message ids.
@@ -22,6 +24,9 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 _OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 URI_TYPES = frozenset({"uri", "url", "canonical", "oid", "uuid"})
+# An HTML start or end tag: a name right after '<' ('a < b' and '<https://x.be>' are not tags).
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9\-]*(\s+[^<>]*)?/?>")
+_CODE_SPANS = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
 
 
 def is_absolute(url: str) -> bool:
@@ -41,6 +46,8 @@ def primitive_findings(value: Any, code: str) -> list[Finding]:
         elif code == "string" and value and value != value.strip():
             rule = "Type_Specific_Checks_DT_String_WS_ALL" if not value.strip() else "Type_Specific_Checks_DT_String_WS"
             found.append(("warning", rule, "", messages.text(rule, _clip(value)), "datatype"))
+        if "<" in value:
+            found += _embedded_html(value, code)
     elif code in URI_TYPES:
         if value.startswith("oid:"):
             found.append(("error", "Type_Specific_Checks_DT_URI_OID", "", messages.text("Type_Specific_Checks_DT_URI_OID"),
@@ -57,6 +64,19 @@ def primitive_findings(value: Any, code: str) -> list[Finding]:
     return found
 
 
+def _embedded_html(value: str, code: str) -> list[Finding]:
+    if code == "string":
+        if _TAG.search(value):
+            return [("warning", "SECURITY_STRING_CONTENT_WARNING", "", messages.text("SECURITY_STRING_CONTENT_WARNING"),
+                     "security")]
+        return []
+    tag = _TAG.search(_CODE_SPANS.sub(lambda m: " " * len(m.group(0)), value))
+    if tag is None:
+        return []
+    return [("warning", "TYPE_SPECIFIC_CHECKS_DT_MARKDOWN_HTML", "",
+             messages.text("TYPE_SPECIFIC_CHECKS_DT_MARKDOWN_HTML", _clip(value[tag.start():], 30)), "security")]
+
+
 def identifier_findings(value: dict[str, Any]) -> list[Finding]:
     system = value.get("system")
     if isinstance(system, str) and system and not is_absolute(system):
@@ -65,5 +85,5 @@ def identifier_findings(value: dict[str, Any]) -> list[Finding]:
     return []
 
 
-def _clip(value: str) -> str:
-    return value if len(value) <= 60 else value[:57] + "..."
+def _clip(value: str, size: int = 60) -> str:
+    return value if len(value) <= size else value[:size - 3] + "..."

@@ -5,6 +5,13 @@ HTML 4.0, ``<a>`` (href or name), images and style attributes: no scripts,
 forms, frames, objects or event attributes. ``txt-1`` is that rule (element
 and attribute names), ``txt-2`` that there is content (text, or an image).
 
+Beyond the invariants, :func:`findings` gives the HL7 validator's own
+messages on the same text: not well-formed, not a ``div`` in the XHTML
+namespace, each element and attribute not allowed, hyperlinks with an active
+scheme (``javascript:``), images that are neither contained (``#id``),
+``data:`` nor web resources, and ``#`` links and images that resolve to
+nothing in the narrative or the resource's contained resources.
+
 Parsing is hardened like every untrusted XML here: no DTD, no entities, no
 network. The analysis of a ``div`` text is cached: the two invariants, and
 the walker, ask about the same text.
@@ -12,10 +19,15 @@ the walker, ask about the same text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Iterable
 
 from lxml import etree
+
+from gateway.conformance.fhir import messages
+from gateway.conformance.fhir.datatypes import Finding
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 
@@ -46,6 +58,10 @@ ELEMENT_ATTRIBUTES = {
     "td": frozenset({"nowrap"}),
 }
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+ACTIVE_SCHEMES = frozenset({"javascript", "vbscript", "data", "file"})  # in a hyperlink
+IMAGE_SCHEMES = frozenset({"http", "https", "data"})
+_KIND = "narrative"
 
 
 @dataclass
@@ -117,3 +133,41 @@ def analyse(text: str) -> Xhtml:
         if (element.text and element.text.strip()) or (element is not root and element.tail and element.tail.strip()):
             found.has_content = True
     return found
+
+
+def findings(text: str, contained_ids: Iterable[str]) -> list[Finding]:
+    """The HL7 validator's messages on a narrative ``div``; paths are the div's own."""
+    found = analyse(text)
+    if found.parse_error is not None:
+        return [("error", "Error_parsing_XHTML_", "", messages.text("Error_parsing_XHTML_", found.parse_error), _KIND)]
+    out: list[Finding] = []
+    if found.root_name != "div":
+        out.append(("error", "XHTML_XHTML_Name_Invalid", "", messages.text("XHTML_XHTML_Name_Invalid", found.root_name),
+                    _KIND))
+    if found.root_namespace != XHTML_NS:
+        out.append(("error", "XHTML_XHTML_NS_InValid", "",
+                    messages.text("XHTML_XHTML_NS_InValid", found.root_namespace or "", XHTML_NS), _KIND))
+    for name in found.illegal_elements:
+        out.append(("error", "XHTML_XHTML_Element_Illegal", "", messages.text("XHTML_XHTML_Element_Illegal", name), _KIND))
+    for attribute, element in dict.fromkeys(found.illegal_attributes):
+        out.append(("error", "XHTML_XHTML_Attribute_Illegal", "",
+                    messages.text("XHTML_XHTML_Attribute_Illegal", attribute, element), _KIND))
+    targets = set(found.anchors) | set(contained_ids)
+    for element, href in found.links:
+        scheme = _SCHEME.match(href)
+        if scheme and scheme.group(1).lower() in ACTIVE_SCHEMES:
+            out.append(("error", "XHTML_URL_INVALID", "", messages.text(
+                "XHTML_URL_INVALID", href, f"the scheme {scheme.group(1)}: is not allowed in a hyperlink"), _KIND))
+        elif href.startswith("#") and len(href) > 1 and href[1:] not in targets:
+            out.append(("error", "Type_Specific_Checks_DT_XHTML_Resolve", "",
+                        messages.text("Type_Specific_Checks_DT_XHTML_Resolve", href, element, href[1:]), _KIND))
+    for src in found.images:
+        scheme = _SCHEME.match(src)
+        if src.startswith("#"):
+            if src[1:] not in set(contained_ids):
+                out.append(("error", "Type_Specific_Checks_DT_XHTML_Resolve_Img", "",
+                            messages.text("Type_Specific_Checks_DT_XHTML_Resolve_Img", src, "img"), _KIND))
+        elif scheme is None or scheme.group(1).lower() not in IMAGE_SCHEMES:
+            out.append(("error", "XHTML_XHTML_Image_Reference_Illegal", "",
+                        messages.text("XHTML_XHTML_Image_Reference_Illegal", src), _KIND))
+    return out

@@ -165,11 +165,14 @@ def _att_1(value: Any, companion: Any, variables: dict[str, Any]) -> Verdict:
 
 
 def _txt_1(value: Any, companion: Any, variables: dict[str, Any]) -> Verdict:
-    return not isinstance(value, str) or analyse(value).names_ok
+    """Only the allowed elements and attributes (XHTML that cannot be read is reported as such, not here)."""
+    found = analyse(value) if isinstance(value, str) else None
+    return found is None or found.parse_error is not None or found.names_ok
 
 
 def _txt_2(value: Any, companion: Any, variables: dict[str, Any]) -> Verdict:
-    return not isinstance(value, str) or analyse(value).content_ok
+    found = analyse(value) if isinstance(value, str) else None
+    return found is None or found.parse_error is not None or found.content_ok
 
 
 CHECKS: dict[str, Check] = {

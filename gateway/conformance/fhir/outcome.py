@@ -37,6 +37,8 @@ KINDS: dict[str, str] = {
     "extension": "structure",
     "bundle": "invalid",
     "terminology": "code-invalid",
+    "narrative": "invalid",
+    "security": "security",
 }
 _SEVERITY_ORDER = {"fatal": 0, "error": 1, "warning": 2, "information": 3}
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
-from gateway.conformance.fhir import bundles, messages
+from gateway.conformance.fhir import bundles, messages, narrative
 from gateway.conformance.fhir.bundles import Entries
 from gateway.conformance.fhir.datatypes import Finding, identifier_findings, primitive_findings
 from gateway.conformance.fhir.invariants import element_has_content
@@ -379,6 +379,10 @@ class Walk:
                 self.issue("error", problem[0], path, problem[1])
                 return
             self.findings(primitive_findings(value, code), path)
+            if code == "xhtml":
+                contained = scope.root.get("contained")
+                ids = [c.get("id") for c in contained if isinstance(c, dict)] if isinstance(contained, list) else []
+                self.findings(narrative.findings(value, [i for i in ids if isinstance(i, str)]), path)
             self._fixed_pattern(value, element, path)
             if element.binding is not None and code in _CODED:
                 self.binding(value, element, code, path)
