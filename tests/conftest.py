@@ -23,7 +23,7 @@ from gateway.ehealth.sandbox.registries import SandboxRegistries, generate_regis
 from gateway.schema import stamp_head
 from gateway.ehealth.platform import Platform, PlatformSettings, build_platform
 from gateway.wiring import Gateway, build_gateway
-from tests.plaintext_niss import remember, remembered, scan
+from tests.plaintext_niss import remember, remembered, scan, scan_server_database, server_findings
 
 TEST_DATABASE_URL = os.environ.get("CARE_GATEWAY_TEST_DATABASE_URL")
 TODAY = date(2026, 6, 15)
@@ -55,8 +55,12 @@ def _shared_database() -> Iterator[Database | None]:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     db.create_schema()
     stamp_head(db.url)
+    _SHARED[0] = db
     yield db
     db.dispose()
+
+
+_SHARED: list[Database | None] = [None]
 
 
 def empty_tables(db: Database) -> None:
@@ -66,8 +70,9 @@ def empty_tables(db: Database) -> None:
 
 
 @pytest.fixture
-def database(tmp_path, _shared_database: Database | None) -> Iterator[Database]:
+def database(request, tmp_path, _shared_database: Database | None) -> Iterator[Database]:
     if _shared_database is not None:
+        scan_server_database(_shared_database.engine, [t.name for t in Base.metadata.sorted_tables], request.node.nodeid)
         empty_tables(_shared_database)
         yield _shared_database
         return
@@ -125,13 +130,17 @@ def pytest_sessionfinish(session, exitstatus) -> None:  # type: ignore[no-untype
     """IC-R10 over the whole run: after every test, web sign-ins included,
     no gateway database file holds a sandbox NISS in plaintext."""
     files = remembered()
-    if not files or session.config.option.collectonly:
+    scans, server = server_findings()
+    if (not files and not scans) or session.config.option.collectonly:
         return
-    problems = scan(files)
+    if _SHARED[0] is not None:  # what the last test left in the shared database
+        scan_server_database(_SHARED[0].engine, [t.name for t in Base.metadata.sorted_tables], "the last test")
+        scans, server = server_findings()
+    problems = scan(files) + server
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.write_line(f"IC-R10: scanned {len(files)} gateway database file(s) for plaintext NISS: "
-                            f"{len(problems)} with one")
+        reporter.write_line(f"IC-R10: scanned {len(files)} gateway database file(s) and {scans} state(s) of the "
+                            f"shared database for plaintext NISS: {len(problems)} finding(s)")
         for line in problems:
             reporter.write_line(f"IC-R10 broken: {line}", red=True)
     if problems:
@@ -201,6 +210,7 @@ def live(tmp_path_factory, _shared_database: Database | None) -> Iterator[LiveGa
     """A live gateway per test module, on its own database, with a clock the
     tests can move (clients that sign messages should use ``live.clock``)."""
     if _shared_database is not None:
+        scan_server_database(_shared_database.engine, [t.name for t in Base.metadata.sorted_tables], "a module")
         empty_tables(_shared_database)
         db = _shared_database
     else:

@@ -4,15 +4,18 @@ sandbox in plaintext in the gateway's database.
 Every gateway database a test creates is remembered (:func:`remember`); at
 the end of the session :func:`scan` reads each SQLite file with its WAL, byte
 for byte, for every NISS the sandbox registries hold (current and former),
-in compact and in printed form. ``python -m tests.plaintext_niss FILE...``
-scans other files, for example a PostgreSQL dump made by CI.
+in compact and in printed form. On PostgreSQL, where one database is shared
+and emptied before each test, its rows are read as text just before each
+emptying (:func:`scan_server_database`). ``python -m tests.plaintext_niss
+FILE...`` scans other files, for example a PostgreSQL dump made by CI.
 """
 
 from __future__ import annotations
 
 import sys
+from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 _databases: list[Path] = []
 
@@ -27,6 +30,7 @@ def _printed(niss: str) -> str:
     return f"{niss[0:2]}.{niss[2:4]}.{niss[4:6]}-{niss[6:9]}.{niss[9:11]}"
 
 
+@lru_cache(maxsize=1)
 def sandbox_numbers(seed: int = 2026) -> dict[bytes, str]:
     """Every sandbox NISS, as the byte strings that would betray it."""
     from gateway.ehealth.sandbox.registries import generate_registries
@@ -56,6 +60,31 @@ def scan(files: Iterable[Path]) -> list[str]:
 
 def remembered() -> list[Path]:
     return list(dict.fromkeys(_databases))
+
+
+_server_findings: list[str] = []
+_server_scans = [0]
+
+
+def scan_server_database(engine: Any, tables: Iterable[str], when: str) -> None:
+    """Read every row of ``tables`` as text (PostgreSQL: the shared test
+    database is emptied before each test, so it is read just before) and
+    remember any sandbox NISS found in plaintext."""
+    from sqlalchemy import text
+
+    needles = sandbox_numbers()
+    _server_scans[0] += 1
+    with engine.connect() as connection:
+        for table in tables:
+            for (row,) in connection.execute(text(f"SELECT t::text FROM {table} t")):
+                data = str(row).encode()
+                hits = sorted({niss for needle, niss in needles.items() if needle in data})
+                if hits:
+                    _server_findings.append(f"table {table} after {when}: NISS {hits[0]} in plaintext")
+
+
+def server_findings() -> tuple[int, list[str]]:
+    return _server_scans[0], list(_server_findings)
 
 
 if __name__ == "__main__":
