@@ -8,6 +8,8 @@
     care-gateway register sync         apply the register's mutation feed to inclusions
     care-gateway audit verify          check the audit trail's hash chain
     care-gateway purge [--dry-run]     delete what is past its retention period
+    care-gateway backup --out FILE     a consistent backup while the gateway serves (DS-7)
+    care-gateway restore FILE          restore into an empty database, audit chain verified
 """
 
 from __future__ import annotations
@@ -241,6 +243,32 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from gateway.backup import BackupError, backup
+
+    try:
+        print(backup(_settings(args).database_url, args.out).describe())
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("encrypt it and keep it apart from the pseudonym secret: see docs/backup.md")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from gateway.backup import BackupError, restore
+
+    settings = _settings(args)
+    _prepare_sqlite_dir(settings.database_url)
+    try:
+        report = restore(args.file, settings.database_url)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(report.describe())
+    return 0 if report.ok else 1
+
+
 # ------------------------------------------------------------------ parser
 
 
@@ -326,6 +354,14 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--today", type=date.fromisoformat, help="compute retention as of this date (default today)")
     _add_database(purge)
     purge.set_defaults(func=cmd_purge)
+    backup_parser = commands.add_parser("backup", help="back up the database while the gateway serves (DS-7)", description="Write a consistent backup of the gateway's database: SQLite's online backup API, or pg_dump on a snapshot for PostgreSQL. Writes go on meanwhile; the backup holds exactly what was committed when it started. See docs/backup.md.")
+    backup_parser.add_argument("--out", type=Path, required=True, help="file to write (created readable by its owner only)")
+    _add_database(backup_parser)
+    backup_parser.set_defaults(func=cmd_backup)
+    restore_parser = commands.add_parser("restore", help="restore a backup into an empty database", description="Restore a backup made by care-gateway backup into an empty database (never over data), then verify the audit trail's hash chain; exit 1 if it is broken.")
+    restore_parser.add_argument("file", type=Path, help="the backup file")
+    _add_database(restore_parser)
+    restore_parser.set_defaults(func=cmd_restore)
     from gateway.conformance.cli import add_validate_parser; add_validate_parser(commands)  # noqa: E702 - care-gateway validate
     from gateway.conformance.suites.cli import add_conformance_parser; add_conformance_parser(commands)  # noqa: E702 - care-gateway conformance
     return parser
