@@ -338,13 +338,14 @@ def test_profile_selection() -> None:
     del inclusion["type"]
     assert check(inclusion) == [("cardinality", "EpisodeOfCare.type")]  # meta.profile used
     assert check(inclusion, profile="http://hl7.org/fhir/StructureDefinition/EpisodeOfCare") == []
-    inclusion["meta"]["profile"] = ["https://example.org/fhir/StructureDefinition/unknown"]
+    unknown = "https://fhir.partner.be/StructureDefinition/unknown"
+    inclusion["meta"]["profile"] = [unknown]
     result = validator().validate(inclusion)
-    assert result.valid and warnings(result) == [("profile", "EpisodeOfCare.meta.profile[0]")]
+    assert result.valid and warnings(result) == [("Validation_VAL_Profile_Unknown", "EpisodeOfCare.meta.profile[0]")]
     assert result.profiles == ("http://hl7.org/fhir/StructureDefinition/EpisodeOfCare",)
-    assert check(inclusion, profile="https://example.org/fhir/StructureDefinition/unknown") == [("profile", "EpisodeOfCare")]
+    assert check(inclusion, profile=unknown) == [("Unable_to_locate_the_profile__in_order_to_validate_against_it", "EpisodeOfCare")]
     assert check(example("Patient-niss-2000"), profile="https://care-gateway.be/fhir/StructureDefinition/be-cg-inclusion") == [
-        ("profile", "Patient")]
+        ("Validation_VAL_Profile_WrongType", "Patient")]
 
 
 def test_cbe_and_nihii_checks_apply_wherever_our_profiles_type_an_identifier() -> None:

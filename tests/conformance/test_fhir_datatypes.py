@@ -141,3 +141,30 @@ def test_TYPE_SPECIFIC_CHECKS_DT_MARKDOWN_HTML_ignores_code_spans() -> None:
     assert "<script>" in flagged.warnings[0].message
     quiet = validator().validate({**request, "note": [{"text": "use `<dose>` here\n```\n<b>x</b>\n```"}]})
     assert warnings(quiet) == []
+
+
+@pytest.mark.parametrize("url, example", [
+    ("http://example.org/fhir/StructureDefinition/x", True),
+    ("https://terminology.example.com/ValueSet/y", True),
+    ("http://acme.com/ext", True),
+    ("https://www.ehealth.fgov.be/standards/fhir/core/StructureDefinition/be-patient", False),
+    ("https://notexample.org/x", False),
+])
+def test_TYPE_SPECIFIC_CHECKS_DT_URL_EXAMPLE_on_definition_urls(url: str, example: bool) -> None:
+    code_system = {"resourceType": "CodeSystem", "url": url, "status": "draft", "content": "not-present"}
+    assert (("TYPE_SPECIFIC_CHECKS_DT_URL_EXAMPLE", "CodeSystem.url") in errors(validator().validate(code_system))) is example
+
+
+def test_attachment_size_hash_and_content() -> None:
+    import base64
+    import hashlib
+    data = b"discharge letter"
+    attachment = {"contentType": "text/plain", "data": base64.b64encode(data).decode(), "size": len(data),
+                  "hash": base64.b64encode(hashlib.sha1(data).digest()).decode()}
+    assert errors(validator().validate(patient(photo=[attachment]))) == []
+    assert errors(validator().validate(patient(photo=[{**attachment, "size": 3}]))) == [
+        ("TYPE_SPECIFIC_CHECKS_DT_ATT_SIZE_CORRECT", "Patient.photo[0].size")]
+    assert errors(validator().validate(patient(photo=[{**attachment, "hash": attachment["hash"][::-1]}]))) == [
+        ("cg-attachment-hash", "Patient.photo[0].hash")]
+    assert warnings(validator().validate(patient(photo=[{"title": "portrait"}]))) == [
+        ("TYPE_SPECIFIC_CHECKS_DT_ATT_NO_CONTENT", "Patient.photo[0]")]

@@ -35,7 +35,9 @@ def test_primitives_arrays_companions_and_choice_types() -> None:
         "birthDate": "1985-07-30", "deceasedBoolean": False, "multipleBirthInteger": 2,
     }
     assert errors(validator().validate(resource)) == [  # the example extensions have no definition
+        ("TYPE_SPECIFIC_CHECKS_DT_URL_EXAMPLE", "Patient.extension[0].url"),
         ("Extension_EXT_Unknown_NotHere", "Patient.extension[0]"),
+        ("TYPE_SPECIFIC_CHECKS_DT_URL_EXAMPLE", "Patient.name[0].given[1].extension[0].url"),
         ("Extension_EXT_Unknown_NotHere", "Patient.name[0].given[1].extension[0]")]
 
 
@@ -67,7 +69,8 @@ def test_xml_only_problems_have_json_paths() -> None:
     ]
     result = validator().validate_xml(xml.encode())
     assert not result.valid
-    assert result.findings() == problems  # nothing else is wrong
+    assert result.findings() == [*problems,  # nothing else is wrong, but for a photo that says nothing of its content
+                                 ("TYPE_SPECIFIC_CHECKS_DT_ATT_NO_CONTENT", "Patient.photo[0]")]
 
 
 def test_unknown_and_invalid_content_is_reported_by_the_validator() -> None:

@@ -198,7 +198,7 @@ def test_profile_forces_the_profile(capsys, tmp_path: Path) -> None:
     assert status == 1
     assert outcome_findings(json.loads(out)) == Counter({("cg-niss-1", "EpisodeOfCare.patient.identifier"): 1})
     status, out, _ = validate(capsys, "--report", "json", "--profile", f"{SD}/be-cg-research-consent", by_name("inclusion.xml").path)
-    assert status == 1 and outcome_findings(json.loads(out)) == Counter({("profile", "EpisodeOfCare"): 1})
+    assert status == 1 and outcome_findings(json.loads(out)) == Counter({("Validation_VAL_Profile_WrongType", "EpisodeOfCare"): 1})
     status, out, _ = validate(capsys, "--profile", f"{SD}/be-cg-inclusion", "--at", DEFAULT_AT.isoformat(),
                               by_name("therlink-put-signed.xml").path)
     assert status == 0  # SOAP ignores --profile

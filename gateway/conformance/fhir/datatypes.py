@@ -12,8 +12,12 @@ for the walker to report; the rules are the HL7 validator's message ids.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from gateway.conformance.fhir import messages
 
@@ -27,6 +31,56 @@ URI_TYPES = frozenset({"uri", "url", "canonical", "oid", "uuid"})
 # An HTML start or end tag: a name right after '<' ('a < b' and '<https://x.be>' are not tags).
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9\-]*(\s+[^<>]*)?/?>")
 _CODE_SPANS = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
+
+
+EXAMPLE_HOSTS = ("example.org", "example.com", "example.net", "acme.com", "acme.org")
+
+
+def is_example_url(url: str) -> bool:
+    """A URL on a domain reserved for examples (RFC 2606), or the HL7 validator's acme ones."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    return any(host == h or host.endswith("." + h) for h in EXAMPLE_HOSTS)
+
+
+def example_url_findings(url: Any, suffix: str = "") -> list[Finding]:
+    """An example URL where a real one is required (an extension's, a profile's, a definition's own url)."""
+    if isinstance(url, str) and is_example_url(url):
+        return [("error", "TYPE_SPECIFIC_CHECKS_DT_URL_EXAMPLE", suffix,
+                 messages.text("TYPE_SPECIFIC_CHECKS_DT_URL_EXAMPLE", url), "datatype")]
+    return []
+
+
+def attachment_findings(value: dict[str, Any]) -> list[Finding]:
+    """The stated size and SHA-1 hash of an Attachment agree with its data; an Attachment says what it holds."""
+    data = value.get("data")
+    if not isinstance(data, str):
+        if "url" not in value and "contentType" not in value and "language" not in value:
+            return [("warning", "TYPE_SPECIFIC_CHECKS_DT_ATT_NO_CONTENT", "",
+                     messages.text("TYPE_SPECIFIC_CHECKS_DT_ATT_NO_CONTENT"), "datatype")]
+        return []
+    try:
+        content = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return []  # base64Binary's own rule reports it
+    found: list[Finding] = []
+    size = value.get("size")
+    if isinstance(size, int) and not isinstance(size, bool) and size != len(content):
+        found.append(("error", "TYPE_SPECIFIC_CHECKS_DT_ATT_SIZE_CORRECT", ".size",
+                      messages.text("TYPE_SPECIFIC_CHECKS_DT_ATT_SIZE_CORRECT", size, len(content)), "datatype"))
+    stated = value.get("hash")
+    if isinstance(stated, str):
+        actual = base64.b64encode(hashlib.sha1(content).digest()).decode("ascii")
+        try:
+            matches = base64.b64decode(stated, validate=True) == hashlib.sha1(content).digest()
+        except (binascii.Error, ValueError):
+            matches = False
+        if not matches:
+            found.append(("error", "cg-attachment-hash", ".hash",
+                          messages.text("cg-attachment-hash", stated, actual), "datatype"))
+    return found
 
 
 def is_absolute(url: str) -> bool:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from gateway.conformance.fhir import messages
-from gateway.conformance.fhir.datatypes import Finding, is_absolute
+from gateway.conformance.fhir.datatypes import Finding, example_url_findings, is_absolute
 from gateway.conformance.fhir.structure import ElementNode, Structure, Structures
 
 CORE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/Extension"
@@ -92,10 +92,12 @@ class ExtensionRules:
             return None, []
         known = self.definition(url)
         if known is None:
+            example = example_url_findings(url, ".url")
             if not modifier and self.allowed_unknown(url):
-                return None, [("information", "Extension_EXT_Unknown", "", messages.text("Extension_EXT_Unknown", url), _KIND)]
-            return None, [("error", "Extension_EXT_Unknown_NotHere", "", messages.text("Extension_EXT_Unknown_NotHere", url),
-                           _KIND)]
+                return None, example + [("information", "Extension_EXT_Unknown", "",
+                                         messages.text("Extension_EXT_Unknown", url), _KIND)]
+            return None, example + [("error", "Extension_EXT_Unknown_NotHere", "",
+                                     messages.text("Extension_EXT_Unknown_NotHere", url), _KIND)]
         return known, self._use(value, url, known, modifier, host, owner.url if sub and owner.type == "Extension" else None)
 
     def _use(

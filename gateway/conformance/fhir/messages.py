@@ -96,6 +96,8 @@ TEXTS: dict[str, str] = {
     # profiles, URLs, attachments
     "Validation_VAL_Profile_WrongType": "Specified profile type was '{0}' in profile '{2}', but found type '{1}'",
     "Validation_VAL_Profile_Unknown": "Profile reference '{0}' has not been checked because it could not be found",
+    "Unable_to_locate_the_profile__in_order_to_validate_against_it": "Unable to locate the profile '{0}' in order to "
+                                                                     "validate against it",
     "TYPE_SPECIFIC_CHECKS_DT_URL_EXAMPLE": "Example URLs are not allowed in this context ({0})",
     "TYPE_SPECIFIC_CHECKS_DT_ATT_SIZE_CORRECT": "Stated Attachment Size {0} does not match actual attachment size {1}",
     "TYPE_SPECIFIC_CHECKS_DT_ATT_NO_CONTENT": "Attachments have data and/or url, or else SHOULD have either contentType "

@@ -29,7 +29,7 @@ from lxml import etree
 from gateway.conformance.fhir import messages
 from gateway.conformance.fhir.datatypes import Finding
 
-XHTML_NS = "http://www.w3.org/1999/xhtml"
+from gateway.namespaces import XHTML_NS
 
 ELEMENTS = frozenset({
     # HTML 4.0 chapters 7 (structure), 8 (bdo), 9 (text, without ins/del), 10 (lists), 11 (tables), 15 (fonts, hr)

@@ -51,6 +51,7 @@ class FhirValidator:
         self.slices = SliceMatcher(self.structures)
         self._regex: dict[str, str | None] = {}
         self._chains: dict[str, tuple[str, ...]] = {}
+        self._canonical: dict[str, bool] = {}
 
     @classmethod
     def default(cls) -> "FhirValidator":
@@ -96,6 +97,17 @@ class FhirValidator:
         return result
 
     # ------------------------------------------------------------ helpers
+    def is_canonical_resource(self, resource_type: str) -> bool:
+        """A resource identified by its canonical ``url`` (StructureDefinition, ValueSet, Questionnaire, ...)."""
+        known = self._canonical.get(resource_type)
+        if known is None:
+            structure = self.structures.for_type(resource_type)
+            children = structure.root.children if structure is not None else {}
+            url = children.get("url")
+            known = bool(url and url.types and url.types[0].code == "uri" and "version" in children and "status" in children)
+            self._canonical[resource_type] = known
+        return known
+
     def type_chain(self, type_code: str) -> tuple[str, ...]:
         """A type and the types it derives from (Age, Quantity, Element; Patient, DomainResource, Resource)."""
         chain = self._chains.get(type_code)

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from gateway.conformance.fhir import bundles, messages, narrative
 from gateway.conformance.fhir.bundles import Entries
-from gateway.conformance.fhir.datatypes import Finding, identifier_findings, primitive_findings
+from gateway.conformance.fhir.datatypes import (
+    Finding, attachment_findings, example_url_findings, identifier_findings, primitive_findings,
+)
 from gateway.conformance.fhir.invariants import element_has_content
 from gateway.conformance.fhir.outcome import KINDS, ValidationIssue
 from gateway.conformance.fhir.patterns import equals_fixed, matches_pattern
@@ -35,6 +37,9 @@ _REFERENCE = re.compile(
     r"^((https?://([A-Za-z0-9\-\\.:%$]*/)+)?)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(/_history/[A-Za-z0-9\-.]{1,64})?$"
 )
 _INDEX = re.compile(r"\[\d+\]")
+# The id of a contained resource: id characters, no length limit (the HL7 validator accepts long ones, and
+# they are only ever referred to from inside their container).
+CONTAINED_ID = r"[A-Za-z0-9\-\.]+"
 _CODED = ("code", "string", "uri", "Coding", "CodeableConcept", "Quantity")
 _EXTENSIONS = ("extension", "modifierExtension")
 
@@ -119,6 +124,8 @@ class Walk:
             self.constraints(structure.root.constraints, data, None, resource_type, path, scope)
         if resource_type == "Bundle" and scope.bundle is not None:
             self.findings(bundles.check(data, scope.bundle), path)
+        if self.v.is_canonical_resource(resource_type):
+            self.findings(example_url_findings(data.get("url"), ".url"), path)
         return tuple(s.url for s in structures)
 
     def _structures_for(
@@ -133,15 +140,22 @@ class Walk:
         for i, url in enumerate(declared):
             structure = self.v.structures.get(url)
             where = path if explicit else f"{path}.meta.profile[{i}]"
+            if not explicit:
+                self.findings(example_url_findings(url), where)
             if structure is None:
                 if explicit:
-                    self.issue("error", "profile", where, f"profile {url} is unknown to this validator")
+                    self.issue("error", "Unable_to_locate_the_profile__in_order_to_validate_against_it", where,
+                               messages.text("Unable_to_locate_the_profile__in_order_to_validate_against_it", url),
+                               kind="profile")
                 else:
-                    self.issue("warning", "profile", where,
-                               f"profile {url} is unknown here: validated against the R4 core {resource_type} only")
+                    self.issue("warning", "Validation_VAL_Profile_Unknown", where,
+                               messages.text("Validation_VAL_Profile_Unknown", url)
+                               + f"; validated against the R4 core {resource_type} only", kind="profile")
                 continue
             if structure.type != resource_type:
-                self.issue("error", "profile", where, f"profile {url} constrains {structure.type}, not {resource_type}")
+                self.issue("error", "Validation_VAL_Profile_WrongType", where,
+                           messages.text("Validation_VAL_Profile_WrongType", structure.type, resource_type, url),
+                           kind="profile")
                 continue
             chosen.append(structure)
         if not chosen:
@@ -337,6 +351,8 @@ class Walk:
             self.findings(identifier_findings(value), path)
         elif code == "Coding":
             self.findings(self.v.terminology.coding_findings(value), path)
+        elif code == "Attachment":
+            self.findings(attachment_findings(value), path)
         focus_type = code if code not in ("BackboneElement", "Element") else _base_path(element, owner)
         merged = _merge_constraints(element.constraints, type_constraints)
         self.constraints(merged, value, None, focus_type, path, scope)
@@ -368,13 +384,15 @@ class Walk:
         self, value: Any, companion: Any, element: ElementNode, code: str, owner: Structure, path: str,
         scope: Scope,
     ) -> None:
+        regex = None
         if owner.kind == "resource" and element.path == f"{owner.type}.id":
-            code = "id"
+            code = "id"  # R4 types Resource.id as a string; an id it is, but a contained one may be longer than 64
+            regex = CONTAINED_ID if scope.resource is not scope.root else None
         if value is not None:
             if isinstance(value, (dict, list)):
                 self.issue("error", "type", path, f"a {code} is a primitive value, found a JSON {_json_kind(value)}")
                 return
-            problem = check_primitive(value, code, self.v.regex(code))
+            problem = check_primitive(value, code, regex or self.v.regex(code))
             if problem is not None:
                 self.issue("error", problem[0], path, problem[1])
                 return

@@ -27,8 +27,8 @@ from gateway.conformance.fhir.outcome import ValidationIssue
 from gateway.conformance.fhir.package import Definitions
 from gateway.conformance.fhir.structure import ElementNode, Structure, Structures, TypeRef
 
-FHIR_NS = "http://hl7.org/fhir"
-XHTML_NS = "http://www.w3.org/1999/xhtml"
+from gateway.namespaces import FHIR_NS
+from gateway.namespaces import XHTML_NS
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
 _INTEGERS = {"integer", "positiveInt", "unsignedInt"}
