@@ -50,9 +50,10 @@ ATTR_THERAPEUTIC_LINK = PREFIX + "therapeutic-link:patient"
 ATTR_PHARMACY_LINK = PREFIX + "pharmacy-link:patient"
 ATTR_INSURER = PREFIX + "insurer-affiliation"
 MEMBERSHIP_PREFIX = PREFIX + "membership:"
-MEMBERSHIP_ROLES = ("psi-administrative", "psi-coordinator", "pharmacist", "insurer", "auditor")
+MEMBERSHIP_ROLES = ("psi-administrative", "psi-coordinator", "pharmacist", "insurer", "auditor", "dpo")
 _MEMBERSHIP_RULES = {"psi-administrative": "IC-F1, IC-A3, IC-A6", "psi-coordinator": "IC-A3, IC-F4",
-                     "pharmacist": "IC-A2", "insurer": "IC-R7", "auditor": "IC-R8"}
+                     "pharmacist": "IC-A2", "insurer": "IC-R7", "auditor": "IC-R8",
+                     "dpo": "DS-2, DS-3, DS-4"}
 
 
 def attr_membership(role: str) -> str:

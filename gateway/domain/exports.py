@@ -19,7 +19,7 @@ from gateway.domain.context import DomainContext
 from gateway.domain.errors import InvalidInput
 from gateway.domain.inclusions import current_consent
 from gateway.domain.model import Inclusion
-from gateway.domain.rights import research_blocked
+from gateway.domain.rights import is_restricted, research_blocked
 from gateway.identity.principal import Principal
 
 INSURER_CODES = ("100", "200", "300", "400", "500", "600", "900")
@@ -89,7 +89,8 @@ class ExportService:
                     niss, inc.id, inc.psi_nihii, inc.status, inc.start_date, inc.end_date, inc.billing_start,
                     inc.billing_end, consent.decision if consent else None, consent.decision_date if consent else None,
                 ))
-                if consent is not None and consent.decision == "agree" and not research_blocked(act.session, inc.patient_pseudonym):
+                if (consent is not None and consent.decision == "agree" and not research_blocked(act.session, inc.patient_pseudonym)
+                        and not is_restricted(act.session, inc)):  # DS-3: a restricted inclusion leaves research
                     if inc.end_date is not None and inc.end_date < consent.decision_date:
                         continue
                     research.append(ResearchLine(

@@ -18,7 +18,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from gateway.domain import billing
+from gateway.domain import billing, rights
 from gateway.domain.acts import Act, well_formed_id
 from gateway.domain.context import DomainContext
 from gateway.domain.errors import AccessDenied, Concealed, Conflict, InvalidInput, NotFound, VersionConflict
@@ -320,7 +320,7 @@ def person_view(person: PersonRecord) -> PersonView:
     return PersonView(person.niss, person.last_name, person.first_name, person.birth_date, person.death_date)
 
 
-def inclusion_view(ctx: DomainContext, inc: Inclusion) -> InclusionView:
+def inclusion_view(ctx: DomainContext, inc: Inclusion, *, restricted: bool = False) -> InclusionView:
     reveal = ctx.pseudonyms.reveal
     return InclusionView(
         id=inc.id,
@@ -340,6 +340,7 @@ def inclusion_view(ctx: DomainContext, inc: Inclusion) -> InclusionView:
         closed_reason=inc.closed_reason,
         created_at=inc.created_at,
         updated_at=inc.updated_at,
+        restricted=restricted,
     )
 
 
@@ -453,13 +454,14 @@ class InclusionService:
             query = query.where(Inclusion.psi_nihii == decision.own_psi)
             elsewhere = principal_elsewhere(act.session, pseudonym, decision.own_psi, act.today)
         rows = act.session.execute(query.order_by(Inclusion.start_date, Inclusion.id)).scalars().all()
+        rows, restricted = rights.shown_under_restriction(act, decision, list(rows))  # DS-3
         act.detail["returned"] = len(rows)
         visible = person is not None and (decision.own_psi is None or bool(rows))
         consents = visible_consents(act.session, pseudonym, decision.own_psi) if visible else []
         consent = consent_view(self.ctx, consents[-1]) if consents else None
         return PatientInclusions(
             patient=person_view(person) if visible and person else None,
-            inclusions=tuple(inclusion_view(self.ctx, r) for r in rows),
+            inclusions=tuple(inclusion_view(self.ctx, r, restricted=r.id in restricted) for r in rows),
             principal_elsewhere=elsewhere,
             consent=consent,
         )
@@ -470,8 +472,8 @@ class InclusionService:
 
         def body(act: Act) -> InclusionView:
             inc = self._load(act, inclusion_id)
-            act.require(ctx.policy.consult(principal, ctx.pseudonyms.reveal(inc.patient_pseudonym)))
-            return inclusion_view(ctx, inc)
+            decision = act.require(ctx.policy.consult(principal, ctx.pseudonyms.reveal(inc.patient_pseudonym)))
+            return inclusion_view(ctx, inc, restricted=rights.guard_restricted(act, decision, inc))
 
         return ctx.runner.run(principal, "inclusion.read", body, channel=channel, resource_type="inclusion", resource_id=inclusion_id)
 
@@ -481,7 +483,7 @@ class InclusionService:
 
         def body(act: Act) -> list[InclusionVersionView]:
             inc = self._load(act, inclusion_id)
-            act.require(ctx.policy.consult(principal, ctx.pseudonyms.reveal(inc.patient_pseudonym)))
+            rights.guard_restricted(act, act.require(ctx.policy.consult(principal, ctx.pseudonyms.reveal(inc.patient_pseudonym))), inc)
             return [
                 InclusionVersionView(
                     inclusion_id=c.inclusion_id, version=c.version, action=c.action, at=c.at,
@@ -564,7 +566,7 @@ class InclusionService:
                 consent_decision=consent_decision, consent_date=consent_date,
             )
             niss = ctx.pseudonyms.reveal(inc.patient_pseudonym)
-            act.require(ctx.policy.modify(principal, niss, inc.psi_nihii, changes.policy_fields()))
+            rights.guard_restricted(act, act.require(ctx.policy.modify(principal, niss, inc.psi_nihii, changes.policy_fields())), inc)
             if patient_niss is not None and check_patient_niss(patient_niss) not in (niss, *self._numbers(niss)):
                 raise InvalidInput("immutable-element", "The patient of an inclusion cannot change; declare a new inclusion.",
                                    rule="IC-F3", path="patient.niss")
@@ -591,7 +593,7 @@ class InclusionService:
         already made it), the version check, the rules, the write."""
         niss = self.ctx.pseudonyms.reveal(inc.patient_pseudonym)
         if not decided:
-            act.require(self.ctx.policy.modify(act.principal, niss, inc.psi_nihii, changes.policy_fields()))
+            rights.guard_restricted(act, act.require(self.ctx.policy.modify(act.principal, niss, inc.psi_nihii, changes.policy_fields())), inc)
         if expected_version is not None and expected_version != inc.version:
             raise VersionConflict(
                 "version-conflict",
@@ -600,7 +602,7 @@ class InclusionService:
             )
         self._apply(act, inc, niss, changes)
         act.detail["fields"] = sorted(f.value for f in changes.policy_fields())
-        return inclusion_view(self.ctx, inc)
+        return inclusion_view(self.ctx, inc, restricted=rights.is_restricted(act.session, inc))
 
     def close(
         self,
@@ -692,12 +694,13 @@ class InclusionService:
             rows = act.session.execute(query).scalars().all()
             more = len(rows) > size
             rows = rows[:size]
+            marked = rights.restricted_among(act.session, rows)  # DS-3: the project sees them (billing), marked
             items = []
             for inc in rows:
                 niss = ctx.pseudonyms.reveal(inc.patient_pseudonym)
                 person = ctx.register.person(niss)
                 view = person_view(person) if person else PersonView(niss, "", "", None)
-                items.append(PatientListItem(view, inclusion_view(ctx, inc)))
+                items.append(PatientListItem(view, inclusion_view(ctx, inc, restricted=inc.id in marked)))
             next_cursor = rows[-1].id if more and rows else None
             act.detail["returned"] = len(items)
             return Page(tuple(items), size, next_cursor)
@@ -730,12 +733,14 @@ class InclusionService:
                 same = person is not None and principal.niss in (person.niss, *person.previous_niss)
                 pseudonym = ctx.pseudonyms.pseudonymise(current)
                 act.patient_pseudonym = pseudonym
-                own_psi = act.require(ctx.policy.consult(principal, current, same_person=same)).own_psi
+                seen = act.require(ctx.policy.consult(principal, current, same_person=same))
+                own_psi = seen.own_psi
                 conditions.append(Inclusion.patient_pseudonym == pseudonym)
             elif principal.role is Role.PSI_COORDINATOR:
-                own_psi = act.require(ctx.policy.list_patients(principal, query.psi_nihii)).own_psi
+                seen = act.require(ctx.policy.list_patients(principal, query.psi_nihii))
+                own_psi = seen.own_psi
             elif principal.role is Role.PATIENT:
-                act.require(ctx.policy.consult(principal, principal.niss))
+                seen = act.require(ctx.policy.consult(principal, principal.niss))
                 person = ctx.register.person(principal.niss)
                 act.patient_pseudonym = ctx.pseudonyms.pseudonymise(person.niss if person else principal.niss)
                 conditions.append(Inclusion.patient_pseudonym == act.patient_pseudonym)
@@ -776,9 +781,11 @@ class InclusionService:
                 after = batch[-1].id
             more = len(items) > size
             items = items[:size]
+            cursor_after = items[-1].id if more and items else None
+            items, restricted = rights.shown_under_restriction(act, seen, items)  # DS-3
             act.rule = act.rule or "IC-F2"
             act.detail.update(returned=len(items))
-            return InclusionPage(tuple(inclusion_view(ctx, i) for i in items), items[-1].id if more and items else None, elsewhere)
+            return InclusionPage(tuple(inclusion_view(ctx, i, restricted=i.id in restricted) for i in items), cursor_after, elsewhere)
 
         # Searching one patient's inclusions is consulting them (IC-F2): the
         # same act, audited the same way, whichever face asks.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 PSEUDONYM = String(64)
@@ -106,6 +106,11 @@ class ConsentDecision(Base):
     recorded_by_role: Mapped[str] = mapped_column(String(32))
     recorded_by_organisation: Mapped[str | None] = mapped_column(String(16), nullable=True)
     inclusion_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # DS-5: a FHIR update records a new decision as the next version of the same
+    # Consent: ``thread_id`` is that Consent's id (NULL: its own public_id);
+    # ``withdrawn`` marks a decision recorded by withdrawing the consent (stored as refuse).
+    thread_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
 
 
 class CareTeam(Base):
@@ -242,10 +247,20 @@ class RightsRequest(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     patient_pseudonym: Mapped[str] = mapped_column(PSEUDONYM)
     kind: Mapped[str] = mapped_column(String(16))  # correction | restriction | objection
-    status: Mapped[str] = mapped_column(String(16))  # active | closed
+    status: Mapped[str] = mapped_column(String(16))  # active | done | refused | closed (gateway.domain.rights)
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # What the request names (NULL: all of the person's data), the processing an
+    # objection names, and the answer of whoever handled it (DS-2..DS-4).
+    target_type: Mapped[str | None] = mapped_column(String(16), nullable=True)  # inclusion | consent
+    target_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    processing: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    answered_by_pseudonym: Mapped[str | None] = mapped_column(PSEUDONYM, nullable=True)
+    answered_by_role: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    answered_by_organisation: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     __mapper_args__ = {"version_id_col": version}

@@ -88,6 +88,8 @@ class AccessPolicy:
                 return Decision.allow("IC-R7", "insurer")
             case Role.AUDITOR:
                 return self._member_standing(principal, "auditor", OrganisationKind.AUTHORITY)
+            case Role.DPO:
+                return self._member_standing(principal, "dpo", OrganisationKind.AUTHORITY)
             case Role.SYSTEM:
                 return Decision.allow("IC-R4", "the gateway itself")
         return Decision.deny("IC-A9", "role-not-allowed", f"The role {principal.role} has no access to Integrated Care.")

@@ -52,6 +52,7 @@ class InclusionView:
     closed_reason: str | None
     created_at: datetime
     updated_at: datetime
+    restricted: bool = False  # DS-3: shown under a restriction of its use, to whom the law requires
 
     def active_on(self, day: date) -> bool:
         return self.start_date <= day and (self.end_date is None or day <= self.end_date)

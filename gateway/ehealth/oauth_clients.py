@@ -28,7 +28,7 @@ from gateway.identity.principal import SYSTEM_NISS, Role
 ORGANISATION_CLIENT_PREFIX = "cbe-"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 NO_PERSON = SYSTEM_NISS  # placeholder, removed from the token
-PROFESSIONAL_ROLES = frozenset({Role.PROVIDER, Role.PHARMACIST, Role.PSI_ADMINISTRATIVE, Role.PSI_COORDINATOR, Role.AUDITOR})
+PROFESSIONAL_ROLES = frozenset({Role.PROVIDER, Role.PHARMACIST, Role.PSI_ADMINISTRATIVE, Role.PSI_COORDINATOR, Role.AUDITOR, Role.DPO})
 
 
 @dataclass(frozen=True)

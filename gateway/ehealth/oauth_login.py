@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 TIME_STEP = 30
 DIGITS = 6
 AUTHENTICATION = "otp"  # RFC 8176 amr value of the second factor
-IDP_ROLES = frozenset({Role.PATIENT, Role.PROVIDER, Role.PHARMACIST, Role.PSI_ADMINISTRATIVE, Role.PSI_COORDINATOR, Role.AUDITOR})
+IDP_ROLES = frozenset({Role.PATIENT, Role.PROVIDER, Role.PHARMACIST, Role.PSI_ADMINISTRATIVE, Role.PSI_COORDINATOR, Role.AUDITOR,
+                       Role.DPO})
 
 
 class LoginRefused(ValueError):

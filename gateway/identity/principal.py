@@ -22,6 +22,7 @@ class Role(StrEnum):
     PSI_COORDINATOR = "psi-coordinator"
     INSURER = "insurer"
     AUDITOR = "auditor"  # reads the whole security log (IC-R8), nothing else
+    DPO = "dpo"  # the data protection officer: handles the people's rights requests (DS-2..DS-4), nothing else
     ORGANISATION = "organisation"  # an organisation acting as itself (OAuth2 client_credentials): no IC function (IC-A9)
     SYSTEM = "system"
 

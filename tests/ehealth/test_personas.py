@@ -14,6 +14,7 @@ KEYS = {
     "patient", "patient-2", "gp", "nurse", "gp-no-link", "expired-visa", "excluded-profession",
     "pharmacist", "pharmacist-no-link", "psi-admin", "psi-coordinator", "psi-admin-other",
     "psi-coordinator-other", "deceased-patient", "bis-patient", "niss-changed-patient", "insurer", "auditor",
+    "dpo",
 }
 
 

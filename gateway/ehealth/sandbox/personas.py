@@ -134,6 +134,10 @@ def personas(registries: SandboxRegistries) -> dict[str, Persona]:
     items += (make("auditor", Role.AUDITOR, c.auditor,
                    "Information-security auditor at INAMI: signs in through the IdP, reads the whole audit trail.",
                    ("IC-R8 read every audit record (AuditEvent)",), c.authority),)
+    items += (make("dpo", Role.DPO, c.dpo,
+                   "Data protection officer at INAMI: signs in through the IdP, sees and answers the people's requests "
+                   "to correct, restrict and object (done, or refused with a reason).",
+                   ("DS-2 DS-3 DS-4 see and answer every rights request (FHIR Task)",), c.authority),)
     return {p.key: p for p in items}
 
 

@@ -166,6 +166,7 @@ class SandboxCast:
     hospital: str
     auditor: str = ""
     authority: str = ""
+    dpo: str = ""
 
 
 class _Index:
@@ -529,6 +530,8 @@ class _Builder:
         authority = self.organisation(kind.AUTHORITY, "INAMI - RIZIV, information security (sandbox)", 9, (90_000, 99_999))
         auditor = self.person((1965, 1990))
         self.member(auditor, authority, "auditor")
+        dpo = self.person((1970, 1992))  # after the auditor, for the same reason
+        self.member(dpo, authority, "dpo")
 
         cast = SandboxCast(
             patient=patient.niss, patient_2=patient_2.niss, deceased_patient=deceased.niss,
@@ -541,7 +544,7 @@ class _Builder:
             insurer_staff=staff["insurer-100"].niss,
             psi_a=psi_a.nihii, psi_b=psi_b.nihii, psi_c=psi_c.nihii,
             pharmacy_a=pharmacy_a.nihii, pharmacy_b=pharmacy_b.nihii, hospital=hospital.nihii,
-            auditor=auditor.niss, authority=authority.nihii,
+            auditor=auditor.niss, authority=authority.nihii, dpo=dpo.niss,
         )
         return SandboxRegistries(
             seed=self.seed,
