@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gateway.domain.model  # noqa: F401
 import gateway.identity.model  # noqa: F401
+import gateway.domain.rtw.model  # noqa: F401  (return to work)
 from gateway.domain.model import Base
 
 __all__ = ["Base"]

@@ -74,6 +74,7 @@ class Gateway:
     trust: Any = None  # gateway.trust.TrustSettings in force
     tokens: Any = None  # the bearer-token verifier the FHIR face takes
     messages: Any = None  # the WS-Security trust the SOAP face takes
+    return_to_work: Any = None  # gateway.domain.rtw.service.ReturnToWork
 
 
 def build_gateway(
@@ -85,6 +86,8 @@ def build_gateway(
     facts: CareFacts | None = None,
     register: NationalRegister | None = None,
     directory: CareDirectory | None = None,
+    rtw_sources: Any = None,
+    trio: Any = None,
 ) -> Gateway:
     """A gateway wired from ``settings``.
 
@@ -93,8 +96,9 @@ def build_gateway(
     adapters over an in-process HTTP transport, trusting it by its public
     material. Otherwise the platform named by ``settings.platform`` is
     reached over the network with the configured trust, every setting of
-    which must be present. ``facts``/``register``/``directory`` replace the
-    adapters for tests of the domain.
+    which must be present. ``facts``/``register``/``directory`` (and
+    ``rtw_sources``/``trio`` for return to work) replace the adapters for
+    tests of the domain.
     """
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
@@ -117,9 +121,11 @@ def build_gateway(
         register=register or sources.register,  # type: ignore[union-attr]
         settings=settings,
     )
+    from gateway.identity.issuer_stamp import IssuerStamped
     from gateway.identity.replay import ReplayGuard
     from gateway.identity.wssecurity import MessageVerifier
 
+    return_to_work = _return_to_work(ctx, trust, http, base_url, clock, rtw_sources, trio)
     return Gateway(
         settings=settings,
         db=db,
@@ -136,9 +142,33 @@ def build_gateway(
         directory=DirectoryService(ctx, directory or sources.directory),  # type: ignore[union-attr]
         platform=platform,
         trust=trust,
-        tokens=trust.token_verifier(http, clock),
+        tokens=IssuerStamped(trust.token_verifier(http, clock)),
         messages=MessageVerifier(trust.message_trust(), clock, ReplayGuard(db)),
+        return_to_work=return_to_work,
     )
+
+
+def _return_to_work(ctx: DomainContext, trust: "TrustSettings", http: httpx.Client, base_url: str, clock: Clock,
+                    sources: Any, trio: Any) -> Any:
+    """Return to work: its sources and TRIO over the wire (the gateway's own
+    machine-to-machine token), and RP-S1's sign-in table from the trusted
+    issuers: the [[trust.oidc]] entries whose name starts with ``bcss`` are
+    the crossroads bank's IdP (regional users), the others eHealth's."""
+    from gateway.domain.rtw.policy import SignIn
+    from gateway.domain.rtw.service import ReturnToWork
+
+    if sources is None or trio is None:
+        from gateway.adapters.rtw_http import MachineToken
+        from gateway.adapters.rtw_sources import PlatformPartnerSources
+        from gateway.adapters.rtw_trio import PlatformTrio
+
+        own = trust.own_credential()
+        token = MachineToken(http, base_url, own.key, own.certificate, clock)
+        sources = sources or PlatformPartnerSources(http, base_url, token)
+        trio = trio or PlatformTrio(http, base_url, token)
+    regional = frozenset(i.issuer for i in trust.oidc if i.name.startswith("bcss"))
+    ehealth = frozenset(i.issuer for i in trust.oidc if not i.name.startswith("bcss"))
+    return ReturnToWork(ctx, sources, trio, SignIn(regional, ehealth))
 
 
 def _trust_and_transport(settings: Settings, platform: "Platform | None") -> "tuple[TrustSettings, httpx.Client, str]":
@@ -187,6 +217,9 @@ def _sandbox_trust(platform: "Platform") -> "TrustSettings":
     from gateway.identity.saml import STS_ISSUER
     from gateway.trust import CertificateStoreSettings, CredentialSettings, OidcIssuerSettings, StsSettings, TrustSettings
 
+    from gateway.ehealth.rtw.signin import BCSS_CLAIMS, BCSS_OIDC, bcss_issuer
+    from gateway.identity.claims import ClaimsMapping
+
     pki = platform.pki.directory
     # The gateway signs its calls as an organisation of the sandbox (the files
     # `care-gateway sandbox credentials org-NIHII` writes), as a hospital's
@@ -195,7 +228,11 @@ def _sandbox_trust(platform: "Platform") -> "TrustSettings":
     issuer = issuer_for(platform.settings.public_url)
     jwks_url = f"{_IN_PROCESS}{PREFIX}{OIDC}/certs"  # the IdP's published keys, through its HTTP route
     return TrustSettings(
-        oidc=(OidcIssuerSettings("sandbox", issuer, jwks_url=jwks_url, audiences=(ACCESS_TOKEN_AUDIENCE,)),),
+        oidc=(OidcIssuerSettings("sandbox", issuer, jwks_url=jwks_url, audiences=(ACCESS_TOKEN_AUDIENCE,)),
+              # the social-security crossroads bank's IdP: regional users of return to work (RP-S1)
+              OidcIssuerSettings("bcss", bcss_issuer(platform.settings.public_url),
+                                 jwks_url=f"{_IN_PROCESS}{PREFIX}{BCSS_OIDC}/certs", audiences=(ACCESS_TOKEN_AUDIENCE,),
+                                 claims=ClaimsMapping.from_names(BCSS_CLAIMS))),
         sts=StsSettings((pki / "sts.cert.pem",), (STS_ISSUER,)),
         ca=CertificateStoreSettings((pki / "ca.cert.pem",)),
         credential=CredentialSettings(key=pki / f"{own}.key.pem", certificate=pki / f"{own}.cert.pem"),

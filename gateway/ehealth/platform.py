@@ -135,6 +135,10 @@ def _service_routers() -> list[Callable[[Platform], APIRouter]]:
     routers.append(addressbook.router)
     from gateway.ehealth import consultrn  # consultRN: national register and its mutation feed
     routers.append(consultrn.router)
+    from gateway.ehealth.rtw import sources as rtw_sources  # return to work: CIN, Dimona, SEED-Connect, JobSeeker, UMAN, pseudo, TRIO
+    routers.append(rtw_sources.router)
+    from gateway.ehealth.rtw import signin as rtw_signin  # return to work: the crossroads bank's IdP, eHealth sign-in
+    routers.append(rtw_signin.router)
     return routers
 
 

@@ -1,0 +1,32 @@
+"""Return to work, assembled: the policy over the access-data cache, the
+dossier and form use cases, retention. The composition root builds one
+from the domain context and the two ports."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from gateway.domain.context import DomainContext
+from gateway.domain.rtw import retention
+from gateway.domain.rtw.access_data import MAX_LIFETIME, AccessDataCache
+from gateway.domain.rtw.dossiers import DossierService, RtwCore
+from gateway.domain.rtw.forms import FormService
+from gateway.domain.rtw.policy import ReturnToWorkPolicy, SignIn
+from gateway.domain.rtw.ports import PartnerSources, TrioDirectory
+
+
+class ReturnToWork:
+    """The return-to-work use cases a face is given."""
+
+    def __init__(self, ctx: DomainContext, sources: PartnerSources, trio: TrioDirectory, sign_in: SignIn,
+                 *, access_lifetime: timedelta = MAX_LIFETIME) -> None:
+        self.ctx = ctx
+        self.access = AccessDataCache(sources, ctx.clock, access_lifetime)
+        self.policy = ReturnToWorkPolicy(self.access, sign_in)
+        core = RtwCore(ctx, self.policy, self.access, trio)
+        self.dossiers = DossierService(core)
+        self.forms = FormService(core)
+
+    def purge(self, *, dry_run: bool = False, today: date | None = None) -> retention.RtwPurgeReport:
+        """RP-R1, for the gateway's purge."""
+        return retention.purge(self.ctx, dry_run=dry_run, today=today)
