@@ -240,6 +240,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
     gw = _gateway(args)
     report = gw.lifecycle.purge(dry_run=args.dry_run, today=args.today)
     print(report.describe())
+    if gw.return_to_work is not None:  # return-to-work dossiers (RP-R1)
+        print(gw.return_to_work.purge(dry_run=args.dry_run, today=args.today).describe())
     return 0
 
 

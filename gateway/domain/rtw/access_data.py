@@ -83,7 +83,7 @@ class AccessDataCache:
             return AccessData(self.sources.insurer_of(niss, on), employments, tuple(services),
                               tuple(self.sources.registrations_of(niss, on)))
 
-        return self._get(("person", niss, on), fetch)
+        return self._get(("person", niss), fetch)
 
     def staff_roles(self, niss: str) -> tuple[StaffRole, ...]:
         return self._get(("staff", niss), lambda: tuple(self.sources.staff_roles(niss)))
