@@ -101,7 +101,8 @@ class FhirApi:
         if resource.get("resourceType") != handler.resource_type:
             raise FhirError.simple(400, "invalid", f"The body is a {resource.get('resourceType')}, not a {handler.resource_type}.",
                                    expression="resourceType", error_code="wrong-resource-type")
-        result = FhirValidator.default().validate(resource, profile=handler.profile)
+        profile = handler.profile_for(resource) if hasattr(handler, "profile_for") else handler.profile  # a type with several profiles
+        result = FhirValidator.default().validate(resource, profile=profile)
         if not result.valid:
             outcome = result.operation_outcome()
             raise FhirError(422, [Issue(i.get("severity", "error"), i.get("code", "invalid"),

@@ -31,6 +31,8 @@ def capability_statement(base: str, handlers: list[ResourceHandler]) -> dict[str
         }
         if h.profile:
             entry["profile"] = h.profile
+        if getattr(h, "supported_profiles", ()):  # a type whose resources follow several profiles (Task)
+            entry["supportedProfile"] = list(h.supported_profiles)
         if h.documentation:
             entry["documentation"] = h.documentation
         if h.includes:

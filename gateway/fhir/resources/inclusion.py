@@ -74,6 +74,10 @@ class EpisodeOfCareHandler(ResourceHandler):
         resource = mapping("inclusion").to_fhir(values)
         resource["status"] = fhir_status(view.start_date, view.end_date, call.gw.clock.today())
         complete_recorded_by(resource)
+        if view.restricted:  # DS-3: shown to whom the law requires, marked
+            from gateway.fhir.resources.rights import RESTRICTED_LABEL
+
+            resource.setdefault("meta", {})["security"] = [dict(RESTRICTED_LABEL)]
         return _tidy(resource)
 
     def _version_to_fhir(self, call: Call, v: InclusionVersionView, current: InclusionView) -> dict[str, Any]:
