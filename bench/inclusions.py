@@ -32,7 +32,7 @@ from gateway.domain.identifiers import make_niss  # noqa: E402
 from gateway.domain.inclusions import DeclareInclusion  # noqa: E402
 from gateway.domain.model import Inclusion, Patient  # noqa: E402
 from gateway.ehealth.sandbox.personas import personas  # noqa: E402
-from gateway.services import build_gateway  # noqa: E402
+from gateway.wiring import build_gateway  # noqa: E402
 
 
 def fill(gw, count: int, psis: list[str], batch: int = 5000) -> None:

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SAMLP_NS = "urn:oasis:names:tc:SAML:2.0:protocol"
-SAML_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
+from gateway.namespaces import SAMLP2_NS as SAMLP_NS
+from gateway.namespaces import SAML2_NS as SAML_NS
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-XS_NS = "http://www.w3.org/2001/XMLSchema"
+from gateway.namespaces import XS_NS
 SAML_VERSION = "2.0"
 ATTRNAME_FORMAT_URI = "urn:oasis:names:tc:SAML:2.0:attrname-format:uri"
 SOAP_ACTION = "http://www.oasis-open.org/committees/security"  # SAML 2.0 SOAP binding

@@ -33,9 +33,10 @@ def create_app(gw: Gateway | None = None, settings: Settings | None = None) -> F
     from gateway.fhir.api import router as fhir_router
     from gateway.fhir.resources import all_handlers
 
-    app.include_router(fhir_router(gw, all_handlers()))
-    from gateway.soap.face import mount_soap; mount_soap(app, gw)  # noqa: E702 - /soap/IntegratedCare/v1, ...
-    from gateway.conformance.api import router as conformance_router; app.include_router(conformance_router(gw))  # noqa: E702 - POST /conformance/validate, GET /conformance/validator
+    app.include_router(fhir_router(gw.use_cases, all_handlers(), gw.tokens))
+    from gateway.soap.face import mount_soap; mount_soap(app, gw.use_cases, gw.messages)  # noqa: E702 - /soap/IntegratedCare/v1, ...
+    from gateway.conformance.api import router as conformance_router; app.include_router(conformance_router(gw.settings, gw.trust, gw.clock))  # noqa: E702 - POST /conformance/validate, GET /conformance/validator
+    from gateway.web.home import router as home_router; app.include_router(home_router(gw.settings, gw.trust))  # noqa: E702 - GET /: what is served where
 
     @app.get("/health", tags=["operations"], summary="Liveness and database reachability")
     def health() -> Any:

@@ -43,6 +43,7 @@ from gateway.domain.ports import CareDirectory, CareFacts, NationalRegister
 from gateway.domain.pseudonyms import PseudonymService
 from gateway.domain.referrals import ReferralService
 from gateway.domain.rights import RightsService
+from gateway.domain.usecases import UseCases
 
 if TYPE_CHECKING:
     from gateway.ehealth.platform import Platform
@@ -75,6 +76,14 @@ class Gateway:
     tokens: Any = None  # the bearer-token verifier the FHIR face takes
     messages: Any = None  # the WS-Security trust the SOAP face takes
     return_to_work: Any = None  # gateway.domain.rtw.service.ReturnToWork
+
+    @property
+    def use_cases(self) -> UseCases:
+        """What the faces are given: the use cases, not this object."""
+        return UseCases(ctx=self.ctx, inclusions=self.inclusions, consents=self.consents, lifecycle=self.lifecycle,
+                        exports=self.exports, care_teams=self.care_teams, referrals=self.referrals,
+                        access_log=self.access_log, rights=self.rights, directory=self.directory,
+                        return_to_work=self.return_to_work)
 
 
 def build_gateway(

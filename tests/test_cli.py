@@ -41,6 +41,7 @@ def test_mutate_then_sync_closes_inclusions(gw, personas, capsys, monkeypatch):
 
     inc = gw.inclusions.declare(personas["gp"].principal(), declaration(personas["patient"], personas["psi-admin"].organisation_nihii))
     monkeypatch.setenv("CARE_GATEWAY_DATABASE_URL", gw.db.url)
+    monkeypatch.setenv("CARE_GATEWAY_SANDBOX_DATABASE_URL", gw.platform.db.url)  # the platform the gateway hosts
     assert main(["sandbox", "mutate", "death", personas["patient"].niss, "--date", "2026-06-01"]) == 0
     assert main(["register", "sync"]) == 0
     out = capsys.readouterr().out
@@ -82,17 +83,21 @@ def test_serve_answers_health_over_http(tmp_path):
         proc.wait(20)
 
 
-def test_sandbox_actions_can_be_switched_off(database, clock):
+def test_sandbox_actions_can_be_switched_off(database, clock, tmp_path):
     """Where data are not sandbox data, the unauthenticated sandbox actions
     (inject a death, the JSON mutation feed) are not served at all."""
     from fastapi.testclient import TestClient
 
     from gateway.app import create_app
     from gateway.config import Settings
-    from gateway.services import build_gateway
+    from gateway.ehealth.platform import PlatformSettings, build_platform
+    from gateway.wiring import build_gateway
 
     for enabled, expected in ((True, 200), (False, 404)):
-        gw = build_gateway(Settings(database_url=database.url, sandbox_actions=enabled), clock=clock, db=database)
+        platform = build_platform(PlatformSettings(database_url=f"sqlite:///{tmp_path}/platform-{enabled}.sqlite3",
+                                                   sandbox_actions=enabled), clock=clock)
+        gw = build_gateway(Settings(database_url=database.url, sandbox_actions=enabled), clock=clock, db=database,
+                           platform=platform)
         client = TestClient(create_app(gw))
         assert client.get("/ehealth/consultRN/v1/mutations").status_code == expected
         injected = client.post("/sandbox/register/mutations", json={"kind": "death", "niss": "85073003328"})

@@ -10,7 +10,6 @@ import sys
 import tomllib
 from pathlib import Path
 
-import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
 CONTRACT_IDS = {"domain", "identity", "faces-independent", "faces-no-simulation", "simulation-no-face", "adapters"}
@@ -30,12 +29,6 @@ def test_every_layer_of_the_design_has_its_contract():
     assert {contract["id"] for contract in config["contracts"]} == CONTRACT_IDS
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 9's refactor is under way; broken today: domain (gateway.identity.principal), faces-independent "
-    "and faces-no-simulation (through gateway.services/wiring), simulation-no-face (gateway.ehealth -> gateway.soap), "
-    "adapters (gateway.adapters.attribute_authority -> gateway.ehealth.aa_vocabulary); remove this mark once they hold",
-)
 def test_import_contracts_are_kept():
     done = subprocess.run(
         [lint_imports(), "--no-cache", "--no-logo"], cwd=PROJECT, capture_output=True, text=True, timeout=600,

@@ -39,7 +39,7 @@ from gateway.identity.saml import sign_assertion
 from gateway.identity.signing import sign_with_saml
 from gateway.identity.xmldsig import DS_NS, xml_datetime
 from gateway.ehealth.platform import Platform, PlatformSettings, build_platform
-from gateway.soap.envelope import SOAP11_NS, WSSE_NS, WSU_NS
+from gateway.soap11.envelope import SOAP11_NS, WSSE_NS, WSU_NS
 
 AT = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
 SEED = 2026

@@ -41,7 +41,9 @@ from gateway.conformance.validate import MessageValidator
 from gateway.fhir.outcome import Issue, operation_outcome
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.config import Settings
+    from gateway.domain.clock import Clock
+    from gateway.trust import TrustSettings
 
 log = logging.getLogger("gateway.conformance")
 PREFIX = "/conformance"
@@ -120,14 +122,17 @@ def _instant(text: str | None, default: Callable[[], datetime]) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def router(gw: "Gateway") -> APIRouter:
+def router(settings: "Settings", trust: "TrustSettings", clock: "Clock") -> APIRouter:
+    """The validation endpoint and page: SOAP messages are checked against the
+    gateway's own configured ``trust`` at the ``clock``'s time (or the
+    instant asked); ``settings`` bound the work."""
     routes = APIRouter(prefix=PREFIX, tags=["conformance"])
 
     @lru_cache(maxsize=1)
     def validator() -> MessageValidator:
-        return MessageValidator.with_trust(Trust.from_settings(gw.trust))
+        return MessageValidator.with_trust(Trust.from_settings(trust))
 
-    limits = Limits.from_settings(gw.settings)
+    limits = Limits.from_settings(settings)
     slots = Slots(limits)
 
     @routes.post("/validate", summary="Validate a FHIR resource or Bundle (JSON, XML) or a SOAP envelope")
@@ -143,7 +148,7 @@ def router(gw: "Gateway") -> APIRouter:
                 report = options.get("report", "json")
                 if report not in RENDERERS:
                     raise BadRequest(400, "report-unknown", f"report={report!r}: use one of {', '.join(RENDERERS)}.", "report")
-                at = _instant(options.get("at"), gw.clock.now)
+                at = _instant(options.get("at"), clock.now)
                 if not data.strip():
                     raise BadRequest(400, "message-empty", "The request carries no message: paste one, upload a file, "
                                      "or send it as the request body.")

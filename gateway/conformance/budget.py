@@ -23,7 +23,7 @@ from typing import Any
 
 from gateway.identity.xml import UnsafeXml, parse_untrusted
 
-FHIR_NS = "http://hl7.org/fhir"
+from gateway.namespaces import FHIR_NS
 MAX_DEPTH = 64  # FHIR resources nest a few dozen levels at most
 MAX_NODES = 20_000  # JSON values or XML elements: a large real Bundle holds a few thousand
 

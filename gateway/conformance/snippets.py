@@ -16,7 +16,7 @@ from typing import Any
 
 from lxml import etree
 
-FHIR_NS = "http://hl7.org/fhir"
+from gateway.namespaces import FHIR_NS
 MAX_CHARS = 2000
 MAX_LINES = 40
 _STEP = re.compile(r"^([A-Za-z_][\w-]*)(?:\[(\d+)\])?$")

@@ -14,7 +14,7 @@ from gateway.domain.context import DomainContext
 from gateway.domain.errors import AccessDenied, InvalidInput
 from gateway.domain.model import AuditRecord
 from gateway.domain.pseudonyms import PseudonymError
-from gateway.identity.principal import Principal, Role
+from gateway.domain.principal import Principal, Role
 
 
 @dataclass(frozen=True)

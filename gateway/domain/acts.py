@@ -29,7 +29,7 @@ from gateway.domain.database import Database
 from gateway.domain.errors import AccessDenied, Concealed, Conflict, DomainError, VersionConflict
 from gateway.domain.policy import Decision
 from gateway.domain.pseudonyms import PseudonymService
-from gateway.identity.principal import Principal
+from gateway.domain.principal import Principal
 
 log = logging.getLogger("gateway.acts")
 

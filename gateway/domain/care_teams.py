@@ -24,7 +24,7 @@ from gateway.domain.model import CareTeam, CareTeamMember
 from gateway.domain.policy import PSI_ROLES
 from gateway.domain.subjects import subject_of
 from gateway.domain.views import CareTeamView, MemberView
-from gateway.identity.principal import Principal
+from gateway.domain.principal import Principal
 
 KINDS = {"individual": "CT-1", "clinical-group": "CT-2", "administrative-group": "CT-3"}
 STATUSES = ("proposed", "active", "suspended", "inactive", "entered-in-error")

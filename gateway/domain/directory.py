@@ -27,7 +27,7 @@ from gateway.domain.ports import (
 )
 from gateway.domain.views import PersonView
 from gateway.domain.visibility import in_project
-from gateway.identity.principal import Principal
+from gateway.domain.principal import Principal
 
 if TYPE_CHECKING:
     from gateway.domain.directory_search import DirectorySearch

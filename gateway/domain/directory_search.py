@@ -37,7 +37,7 @@ from gateway.domain.ports import (
 )
 from gateway.domain.pseudonyms import PseudonymError
 from gateway.domain.views import PersonView
-from gateway.identity.principal import Principal, Role
+from gateway.domain.principal import Principal, Role
 
 if TYPE_CHECKING:
     from gateway.domain.directory import DirectoryService

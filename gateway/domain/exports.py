@@ -20,7 +20,7 @@ from gateway.domain.errors import InvalidInput
 from gateway.domain.inclusions import current_consent
 from gateway.domain.model import Inclusion
 from gateway.domain.rights import is_restricted, research_blocked
-from gateway.identity.principal import Principal
+from gateway.domain.principal import Principal
 
 INSURER_CODES = ("100", "200", "300", "400", "500", "600", "900")
 

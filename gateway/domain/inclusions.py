@@ -36,7 +36,7 @@ from gateway.domain.views import (
     PersonView,
 )
 from gateway.domain.visibility import in_project, principal_elsewhere, visible_consents
-from gateway.identity.principal import Principal, Role
+from gateway.domain.principal import Principal, Role
 
 PRINCIPAL = "principal"
 INFORMATION = "information"

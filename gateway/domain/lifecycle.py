@@ -20,7 +20,7 @@ from gateway.domain.context import DomainContext
 from gateway.domain.inclusions import PRINCIPAL, lock_patient, record_change
 from gateway.domain.model import ConsentDecision, FeedCursor, Inclusion, InclusionChange, Patient
 from gateway.domain.ports import MutationKind, RegisterMutation
-from gateway.identity.principal import system_principal
+from gateway.domain.principal import system_principal
 
 log = logging.getLogger("gateway.lifecycle")
 

@@ -18,7 +18,7 @@ from typing import Iterable
 from gateway.domain.clock import Clock
 from gateway.domain.ports import CareFacts, OrganisationKind
 from gateway.domain.professions import PROFESSIONS, may_act_as_provider
-from gateway.identity.principal import Principal, Role
+from gateway.domain.principal import Principal, Role
 
 
 class Field(StrEnum):

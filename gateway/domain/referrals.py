@@ -25,7 +25,7 @@ from gateway.domain.model import Referral, ReferralParty
 from gateway.domain.policy import PSI_ROLES
 from gateway.domain.subjects import subject_of
 from gateway.domain.views import PartyView, ReferralView
-from gateway.identity.principal import Principal
+from gateway.domain.principal import Principal
 
 PROGRAMMES = ("general", "perinatal", "return-to-work")
 # status -> {next status: who may move it there}

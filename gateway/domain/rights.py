@@ -34,7 +34,7 @@ from gateway.domain.context import DomainContext
 from gateway.domain.errors import AccessDenied, Concealed, Conflict, InvalidInput, NotFound
 from gateway.domain.model import ConsentDecision, Inclusion, RightsRequest
 from gateway.domain.policy import PSI_ROLES, Decision
-from gateway.identity.principal import Principal, Role
+from gateway.domain.principal import Principal, Role
 
 KINDS = {"correction": "DS-2", "restriction": "DS-3", "objection": "DS-4"}
 RESEARCH_STOPPERS = ("restriction", "objection")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from gateway.domain.context import DomainContext
 from gateway.domain.inclusions import check_patient_niss
 from gateway.domain.ports import PersonRecord
-from gateway.identity.principal import Principal
+from gateway.domain.principal import Principal
 
 
 @dataclass(frozen=True)

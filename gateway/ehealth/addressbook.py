@@ -26,10 +26,10 @@ from gateway.domain.ports import OrganisationKind, OrganisationRecord, Professio
 from gateway.domain.professions import PROFESSIONS
 from gateway.ehealth.sandbox.phonetic import fold
 from gateway.ehealth.soapkit import caller, hosted_service, new_id, refuse, soap_contract
-from gateway.identity.principal import Role
+from gateway.domain.principal import Role
 from gateway.identity.xmldsig import xml_datetime
-from gateway.soap.envelope import STATUS_DATA_NOT_FOUND, STATUS_SUCCESS, SoapFault
-from gateway.soap.service import SoapRequest
+from gateway.soap11.envelope import STATUS_DATA_NOT_FOUND, STATUS_SUCCESS, SoapFault
+from gateway.soap11.service import SoapRequest
 
 if TYPE_CHECKING:
     from gateway.ehealth.platform import Platform

@@ -62,9 +62,9 @@ from gateway.aa_vocabulary import (
 from gateway.ehealth.sandbox.facts import SandboxCareFacts
 from gateway.ehealth.sandbox.links import StoredLinks
 from gateway.ehealth.soapkit import HostedService, caller, hok_security, new_id, refuse, soap_contract
-from gateway.identity.principal import Principal, Role
+from gateway.domain.principal import Principal, Role
 from gateway.identity.xmldsig import DS_NS, EXC_C14N, RSA_SHA256, SHA256, xml_datetime
-from gateway.soap.service import SoapRequest
+from gateway.soap11.service import SoapRequest
 
 if TYPE_CHECKING:
     from gateway.ehealth.platform import Platform

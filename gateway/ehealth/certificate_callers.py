@@ -8,7 +8,7 @@ platform: on nobody's behalf, for the access policy, as a hospital's or a
 vendor's server would. The certificate must chain to the sandbox CA (the
 identity layer checks it) and name an organisation of the sandbox
 registries (``CN=NIHII-HOSPITAL=…`` or ``CN=CBE=…``); the caller is then a
-:class:`~gateway.identity.principal.Principal` with the role
+:class:`~gateway.domain.principal.Principal` with the role
 ``organisation``, which the services answer as they answer an organisation
 acting as itself (the attribute authority: about anyone; the AddressBook:
 with professionals' SSIN; consultRN: look-ups and the mutation feed).
@@ -23,10 +23,10 @@ from lxml import etree
 
 from gateway.domain.ports import OrganisationRecord
 from gateway.ehealth.pki import ORG_PREFIX, subject_identifier
-from gateway.identity.principal import SYSTEM_NISS, Principal, Role
+from gateway.domain.principal import SYSTEM_NISS, Principal, Role
 from gateway.namespaces import SAML1_NS, WSSE_NS
-from gateway.soap.envelope import STATUS_NOT_AUTHORIZED, Envelope, SoapFault
-from gateway.soap.service import Security
+from gateway.soap11.envelope import STATUS_NOT_AUTHORIZED, Envelope, SoapFault
+from gateway.soap11.service import Security
 
 if TYPE_CHECKING:
     from gateway.ehealth.platform import Platform

@@ -21,8 +21,8 @@ from gateway.domain.ports import OrganisationKind, PersonRecord
 from gateway.domain.professions import PROFESSIONS
 from gateway.ehealth.sandbox.links import PHARMACY, PHARMACY_HCPARTY, PROFESSIONAL
 from gateway.ehealth.soapkit import text
-from gateway.identity.principal import Principal, Role
-from gateway.soap.envelope import STATUS_DATA_NOT_FOUND, STATUS_INVALID_INPUT, SoapFault
+from gateway.domain.principal import Principal, Role
+from gateway.soap11.envelope import STATUS_DATA_NOT_FOUND, STATUS_INVALID_INPUT, SoapFault
 
 if TYPE_CHECKING:
     from gateway.ehealth.platform import Platform

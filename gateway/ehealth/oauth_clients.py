@@ -23,7 +23,7 @@ from gateway.ehealth.pki import SandboxPki
 from gateway.ehealth.sandbox.registries import SandboxRegistries
 from gateway.identity.claims import CLAIM_NISS, Claims
 from gateway.identity.jwk import jwk_thumbprint
-from gateway.identity.principal import SYSTEM_NISS, Role
+from gateway.domain.principal import SYSTEM_NISS, Role
 
 ORGANISATION_CLIENT_PREFIX = "cbe-"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

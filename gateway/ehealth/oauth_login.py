@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from gateway.ehealth.oauth_clients import PublicClient
 from gateway.ehealth.sandbox.personas import Persona, personas
 from gateway.identity.claims import Claims
-from gateway.identity.principal import Role
+from gateway.domain.principal import Role
 
 if TYPE_CHECKING:
     from gateway.ehealth.platform import Platform

@@ -23,7 +23,7 @@ from gateway.domain.clock import Clock, SystemClock
 from gateway.ehealth.pki import Credential, SandboxPki
 from gateway.ehealth.sandbox.personas import Persona
 from gateway.identity.jwk import jwk_thumbprint
-from gateway.identity.principal import Role
+from gateway.domain.principal import Role
 
 REALM = "/ehealth/auth/realms/M2M"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

@@ -1,12 +1,12 @@
 """What the simulated eHealth SOAP services share.
 
-- :class:`HostedService`: :class:`gateway.soap.contract.ContractService` (a
+- :class:`HostedService`: :class:`gateway.soap11.contract.ContractService` (a
   self-contained ``?wsdl``, the SOAPAction check, XSD validation of the
   verified payload before any handler reads it) under the name the simulated
   services use; it moved to ``gateway/soap`` because the gateway's own SOAP
   services are held to their contracts the same way.
 - :func:`caller`: the principal the security layer proved, or a fault (also
-  from :mod:`gateway.soap.contract`).
+  from :mod:`gateway.soap11.contract`).
 - small readers (:func:`text`, :func:`date_of`) that turn a missing or
   malformed value into a :class:`SoapFault` that names the element.
 
@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Callable
 from lxml import etree
 
 from gateway.contracts import contract
-from gateway.soap.contract import XS_NS, ContractService, caller, inline_schemas
-from gateway.soap.envelope import STATUS_INVALID_INPUT, STATUS_NOT_AUTHORIZED, SoapFault
-from gateway.soap.service import Security, SoapRequest
+from gateway.soap11.contract import XS_NS, ContractService, caller, inline_schemas
+from gateway.soap11.envelope import STATUS_INVALID_INPUT, STATUS_NOT_AUTHORIZED, SoapFault
+from gateway.soap11.service import Security, SoapRequest
 
 if TYPE_CHECKING:
     from gateway.ehealth.platform import Platform
@@ -46,7 +46,7 @@ def hok_security(platform: "Platform") -> Security:
     from gateway.identity.replay import ReplayGuard
     from gateway.identity.saml import STS_ISSUER
     from gateway.identity.wssecurity import MessageTrust, MessageVerifier
-    from gateway.soap.service import ws_security
+    from gateway.soap11.service import ws_security
 
     from gateway.ehealth.certificate_callers import token_or_certificate
 

@@ -34,15 +34,15 @@ from gateway.ehealth.sts_legacy import (
 )
 from gateway.identity.claims import ATTR_CERT_HOLDER_SSIN
 from gateway.identity.errors import TokenRejected
-from gateway.identity.principal import Principal
+from gateway.domain.principal import Principal
 from gateway.identity.replay import ReplayGuard
 from gateway.identity.saml import AM_X509_PKI, SAML_NS, SAMLP_NS, STS_ISSUER, build_assertion, sign_assertion
 from gateway.identity.signing import SAML_TOKEN_TYPE
 from gateway.identity.certstore import CertificateStore
 from gateway.identity.wssecurity import MessageTrust, VerifiedMessage, verify_message
 from gateway.identity.xmldsig import DS_NS, cert_from_b64, parse_xml_datetime, same_cert, xml_datetime
-from gateway.soap.envelope import STATUS_INVALID_INPUT, STATUS_NOT_AUTHORIZED, WSSE_NS, WSU_NS, Envelope, SoapFault
-from gateway.soap.service import SoapRequest, SoapService
+from gateway.soap11.envelope import STATUS_INVALID_INPUT, STATUS_NOT_AUTHORIZED, WSSE_NS, WSU_NS, Envelope, SoapFault
+from gateway.soap11.service import SoapRequest, SoapService
 
 if TYPE_CHECKING:
     from gateway.ehealth.platform import Platform
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("gateway.ehealth.sts")
 
 PATH = "/IAM/SecurityTokenService/v1"
-WST_NS = "http://docs.oasis-open.org/ws-sx/ws-trust/200512"
+from gateway.namespaces import WST_NS
 AUTH_NS = "http://docs.oasis-open.org/wsfed/authorization/200706"
 AUTHCLAIMS_DIALECT = "http://docs.oasis-open.org/wsfed/authorization/200706/authclaims"
 REQUEST_TYPE_ISSUE = f"{WST_NS}/Issue"

@@ -43,18 +43,18 @@ from gateway.identity.claims import (
     attr_professional_boolean,
     attr_professional_nihii,
 )
-from gateway.identity.principal import Role
+from gateway.domain.principal import Role
 from gateway.identity.saml import SAML_NS, SAMLP_NS
 from gateway.identity.signing import BASE64_BINARY, SAML_TOKEN_TYPE, X509V3, Key
 from gateway.identity.xml import parse_untrusted
 from gateway.identity.xmldsig import xml_datetime
 from gateway.identity.zeep_wsse import X509Signature
-from gateway.soap.envelope import FAULT_NS, envelope_bytes
+from gateway.soap11.envelope import FAULT_NS, envelope_bytes
 
 if TYPE_CHECKING:
     from gateway.ehealth.pki import SandboxPki
     from gateway.ehealth.sandbox.personas import Persona
-    from gateway.services import Gateway
+    from gateway.ehealth.platform import Platform
 
 BINDING = "{urn:be:fgov:ehealth:sts:protocol:v1}SecurityTokenServiceBinding"
 ORGANISATION_ROLES = {Role.PHARMACIST: "pharmacy", Role.PSI_ADMINISTRATIVE: "psi", Role.PSI_COORDINATOR: "psi",
@@ -232,7 +232,7 @@ def persona_claims(persona: "Persona") -> list[tuple[str, str]]:
 
 def persona_token(
     base_url: str,
-    gw_or_pki: "Gateway | SandboxPki",
+    gw_or_pki: "Platform | SandboxPki",
     persona: "Persona",
     *,
     clock: Clock | None = None,

@@ -42,7 +42,7 @@ from gateway.identity.xmldsig import (
     verifier_config,
     xml_datetime,
 )
-from gateway.soap.envelope import FAULT_NS, Envelope
+from gateway.soap11.envelope import FAULT_NS, Envelope
 
 SKEW = timedelta(seconds=60)
 

@@ -43,9 +43,9 @@ from gateway.ehealth.hubservices import (
 )
 from gateway.ehealth.sandbox.links import LINK_TYPES, PHARMACY, Link, StoredLinks
 from gateway.ehealth.soapkit import caller, date_of, hosted_service, refuse, soap_contract
-from gateway.identity.principal import Principal
-from gateway.soap.envelope import STATUS_CONFLICT, STATUS_DATA_NOT_FOUND, SoapFault
-from gateway.soap.service import SoapRequest
+from gateway.domain.principal import Principal
+from gateway.soap11.envelope import STATUS_CONFLICT, STATUS_DATA_NOT_FOUND, SoapFault
+from gateway.soap11.service import SoapRequest
 
 if TYPE_CHECKING:
     from gateway.ehealth.platform import Platform

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from gateway.domain.errors import DomainError
 from gateway.fhir import formats
-from gateway.fhir.auth import bearer_principal
+from gateway.fhir.auth import PrincipalVerifier, bearer_principal
 from gateway.fhir.capability import capability_statement
 from gateway.fhir.handler import Call, ResourceHandler, known_params
 from gateway.fhir.outcome import FhirError, Issue, from_domain, operation_outcome
@@ -23,7 +23,7 @@ from gateway.fhir.transaction import process_bundle
 from gateway.mapping.mapping import MappingError
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.domain.usecases import UseCases
 
 log = logging.getLogger("gateway.fhir")
 PREFIX = "/fhir"
@@ -83,8 +83,8 @@ def resource_headers(base: str, resource: dict[str, Any]) -> dict[str, str]:
 class FhirApi:
     """The handlers and the rules every interaction shares."""
 
-    def __init__(self, gw: "Gateway", handlers: list[ResourceHandler]) -> None:
-        self.gw = gw
+    def __init__(self, cases: "UseCases", handlers: list[ResourceHandler]) -> None:
+        self.cases = cases
         self.handlers = {h.resource_type: h for h in handlers}
 
     def handler(self, resource_type: str) -> ResourceHandler:
@@ -120,10 +120,13 @@ def _rule_of(issue: dict[str, Any]) -> str | None:
     return None
 
 
-def router(gw: "Gateway", handlers: list[ResourceHandler]) -> APIRouter:
-    api = FhirApi(gw, handlers)
+def router(cases: "UseCases", handlers: list[ResourceHandler], tokens: PrincipalVerifier) -> APIRouter:
+    """The FHIR face: ``handlers`` over the use cases, every interaction but
+    ``metadata`` behind a bearer token checked by ``tokens`` (the verifier
+    the composition root built from the trust settings)."""
+    api = FhirApi(cases, handlers)
     routes = APIRouter(prefix=PREFIX, tags=["FHIR R4"])
-    authenticate = bearer_principal(gw.tokens)  # the token verifier the composition root built from the trust settings
+    authenticate = bearer_principal(tokens)
 
     def guarded(fn: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
         async def run(request: Request, **kwargs: Any) -> Response:
@@ -140,7 +143,7 @@ def router(gw: "Gateway", handlers: list[ResourceHandler]) -> APIRouter:
             principal = authenticate(request)
         except HTTPException as exc:
             raise as_fhir_error(exc) from None
-        return Call(gw, principal, base_url(request))
+        return Call(cases, principal, base_url(request))
 
     @routes.get("/metadata", summary="CapabilityStatement (no token needed)")
     async def metadata(request: Request) -> Response:
@@ -153,7 +156,7 @@ def router(gw: "Gateway", handlers: list[ResourceHandler]) -> APIRouter:
     async def bundle(request: Request) -> Response:
         async def go(request: Request) -> Response:
             call = call_for(request)
-            body = await formats.read_resource(request, gw.settings.fhir_max_body)
+            body = await formats.read_resource(request, cases.settings.fhir_max_body)
             result, status = process_bundle(api, call, body)
             return formats.render(request, result, status)
         return await guarded(go)(request)
@@ -165,7 +168,7 @@ def router(gw: "Gateway", handlers: list[ResourceHandler]) -> APIRouter:
             handler = api.handler(resource_type)
             from gateway.conformance.fhir.validator import FhirValidator
 
-            body = await formats.read_resource(request, gw.settings.fhir_max_body)
+            body = await formats.read_resource(request, cases.settings.fhir_max_body)
             profile = handler.profile
             if body.get("resourceType") == "Parameters":
                 params = {p.get("name"): p for p in body.get("parameter", [])}
@@ -193,7 +196,7 @@ def router(gw: "Gateway", handlers: list[ResourceHandler]) -> APIRouter:
         async def go(request: Request, resource_type: str) -> Response:
             call = call_for(request)
             handler = api.handler(resource_type)
-            params = await formats.read_form(request, gw.settings.fhir_max_body) + list(request.query_params.multi_items())
+            params = await formats.read_form(request, cases.settings.fhir_max_body) + list(request.query_params.multi_items())
             return await _search(request, call, handler, params)
         return await guarded(go)(request, resource_type=resource_type)
 
@@ -202,7 +205,7 @@ def router(gw: "Gateway", handlers: list[ResourceHandler]) -> APIRouter:
 
         params = [(k, v) for k, v in params if k not in ("_format", "_pretty")]
         known_params(handler, params)
-        count = parse_count(dict(params).get("_count"), gw.settings.default_page_size, gw.settings.max_page_size)
+        count = parse_count(dict(params).get("_count"), cases.settings.default_page_size, cases.settings.max_page_size)
         cursor = dict(params).get("_cursor")
         criteria = [(k, v) for k, v in params if k not in ("_count", "_cursor")]
         result = handler.search(call, criteria, count, cursor)
@@ -218,7 +221,7 @@ def router(gw: "Gateway", handlers: list[ResourceHandler]) -> APIRouter:
             handler = api.handler(resource_type)
             if "create" not in handler.interactions:
                 raise handler._unsupported("create")
-            resource = await formats.read_resource(request, gw.settings.fhir_max_body)
+            resource = await formats.read_resource(request, cases.settings.fhir_max_body)
             api.validate(resource, handler)
             condition = request.headers.get("if-none-exist")
             if condition:
@@ -272,7 +275,7 @@ def router(gw: "Gateway", handlers: list[ResourceHandler]) -> APIRouter:
             handler = api.handler(resource_type)
             if "update" not in handler.interactions:
                 raise handler._unsupported("update")
-            resource = await formats.read_resource(request, gw.settings.fhir_max_body)
+            resource = await formats.read_resource(request, cases.settings.fhir_max_body)
             if resource.get("id") != id:
                 raise FhirError.simple(400, "invalid", f"The body's id {resource.get('id')!r} must be the id in the URL ({id}).",
                                        expression=f"{resource_type}.id", error_code="id-mismatch")

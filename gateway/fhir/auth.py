@@ -11,7 +11,7 @@ from fastapi import HTTPException, Request
 
 from gateway.identity.bearer import BearerMissing, bearer_challenge, read_bearer
 from gateway.identity.errors import TokenRejected
-from gateway.identity.principal import Principal
+from gateway.domain.principal import Principal
 
 
 class PrincipalVerifier(Protocol):

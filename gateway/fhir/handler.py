@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gateway.fhir.outcome import FhirError
-from gateway.identity.principal import Principal
+from gateway.domain.principal import Principal
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.domain.usecases import UseCases
 
 CHANNEL = "fhir"
 
@@ -26,9 +26,10 @@ class SearchParam:
 
 @dataclass
 class Call:
-    """One FHIR interaction: who asks, through which server base."""
+    """One FHIR interaction: who asks, through which server base, and the
+    use cases that answer it."""
 
-    gw: "Gateway"
+    cases: "UseCases"
     principal: Principal
     base: str
 

@@ -55,7 +55,7 @@ def _run_entry(api: "FhirApi", call: Call, entry: dict[str, Any], index: int, id
         from gateway.fhir.bundle import searchset
 
         params = parse_qsl(parts.query)
-        result = handler.search(call, params, call.gw.settings.default_page_size, None)
+        result = handler.search(call, params, call.cases.settings.default_page_size, None)
         return {"resource": searchset(call.base, segments[0], params, result.matches, next_cursor=result.next_cursor),
                 "response": {"status": "200 OK"}}
     resource = _replace_refs(entry.get("resource") or {}, ids)
@@ -98,7 +98,7 @@ def process_bundle(api: "FhirApi", call: Call, bundle: dict[str, Any]) -> tuple[
     if kind == "transaction":
         index = 0
         try:
-            with call.gw.ctx.runner.atomic():
+            with call.cases.ctx.runner.atomic():
                 for index, entry in enumerate(entries):
                     out.append(_run_entry(api, call, entry, index, ids))
         except Exception as exc:  # noqa: BLE001 - the whole transaction fails with the entry's outcome

@@ -1,2 +1,2 @@
-"""Who is calling: the :class:`~gateway.identity.principal.Principal`, and the
+"""Who is calling: the :class:`~gateway.domain.principal.Principal`, and the
 verification of the tokens and signatures that establish it."""

@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from gateway.identity.principal import Principal, Role
+from gateway.domain.principal import Principal, Role
 
 IDENTIFICATION_NS = "urn:be:fgov:identification-namespace"
 CERTIFIED_NS = "urn:be:fgov:certified-namespace:ehealth"

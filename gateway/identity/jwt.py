@@ -18,7 +18,7 @@ import jwt
 from gateway.domain.clock import Clock
 from gateway.identity.claims import CLAIM_NISS, CLAIM_ROLE, DEFAULT_CLAIMS, Claims, ClaimsMapping
 from gateway.identity.errors import TokenRejected
-from gateway.identity.principal import SYSTEM_NISS, Principal, Role
+from gateway.domain.principal import SYSTEM_NISS, Principal, Role
 
 # Asymmetric signatures only: with ``none`` or ``HS*`` anyone who knows the
 # public key (it is published) could forge a token.

@@ -29,7 +29,7 @@ from gateway.domain.clock import Clock
 from gateway.identity.claims import DEFAULT_CLAIMS, Claims, ClaimsMapping
 from gateway.identity.errors import TokenRejected
 from gateway.identity.jwt import DEFAULT_LEEWAY, JwtVerifier, KeySource, unverified_issuer
-from gateway.identity.principal import Principal
+from gateway.domain.principal import Principal
 
 log = logging.getLogger("gateway.identity.oidc")
 

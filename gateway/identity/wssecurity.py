@@ -26,7 +26,7 @@ from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, 
 from gateway.domain.clock import Clock
 from gateway.identity.certstore import CertificateStore
 from gateway.identity.errors import MessageRejected, TokenRejected
-from gateway.identity.principal import Principal
+from gateway.domain.principal import Principal
 from gateway.identity.saml import VerifiedAssertion, verify_assertion
 from gateway.identity.signing import BASE64_BINARY, SAML_ASSERTION_ID, X509V3
 from gateway.identity.xmldsig import (

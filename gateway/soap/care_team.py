@@ -20,13 +20,14 @@ from gateway.domain.care_teams import CareTeamSpec, MemberSpec
 from gateway.domain.views import CareTeamView, MemberView
 from gateway.mapping.mapping import mapping
 from gateway.soap.commons import response
-from gateway.soap.contract import ContractService, caller
-from gateway.soap.envelope import q
+from gateway.soap11.contract import ContractService, caller
+from gateway.soap11.envelope import q
+from gateway.soap11.service import Security
 from gateway.soap.operations import CHANNEL, ItemPaths, Operation, hosted, instant
-from gateway.soap.service import SoapRequest
+from gateway.soap11.service import SoapRequest
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.domain.usecases import UseCases
 
 NS = "urn:be:care-gateway:careteam:v1"
 ACTION = NS + ":"
@@ -79,30 +80,30 @@ def team_spec(payload: etree._Element) -> CareTeamSpec:
 class CareTeams:
     """The four operations; each takes a verified, XSD-valid request."""
 
-    def __init__(self, gw: "Gateway") -> None:
-        self.gw = gw
+    def __init__(self, cases: "UseCases") -> None:
+        self.cases = cases
 
     def _answer(self, name: str, *views: CareTeamView) -> etree._Element:
-        answer = response(NS, name, self.gw.clock, prefix="ct")
+        answer = response(NS, name, self.cases.clock, prefix="ct")
         for view in views:
             team_element(view, answer)
         return answer
 
     def create(self, request: SoapRequest) -> etree._Element:
         """CT-1..CT-3 on the team's shape, CT-5 on who may make it."""
-        view = self.gw.care_teams.create(caller(request), team_spec(request.payload), channel=CHANNEL)
+        view = self.cases.care_teams.create(caller(request), team_spec(request.payload), channel=CHANNEL)
         return self._answer("CreateCareTeamResponse", view)
 
     def get(self, request: SoapRequest) -> etree._Element:
         """CT-5: members, and those with a relationship with the patient."""
         team_id = mapping("care_team").from_xml(request.payload, only={"id"})["id"]
-        return self._answer("GetCareTeamResponse", self.gw.care_teams.get(caller(request), team_id, channel=CHANNEL))
+        return self._answer("GetCareTeamResponse", self.cases.care_teams.get(caller(request), team_id, channel=CHANNEL))
 
     def update(self, request: SoapRequest) -> etree._Element:
         """The team as it should be (the act of a FHIR update); Version is If-Match."""
         given = mapping("care_team").from_xml(request.payload, only={"id", "version"})
         version = int(given["version"]) if given["version"] is not None else None
-        view = self.gw.care_teams.update(caller(request), given["id"], team_spec(request.payload),
+        view = self.cases.care_teams.update(caller(request), given["id"], team_spec(request.payload),
                                          expected_version=version, channel=CHANNEL)
         return self._answer("UpdateCareTeamResponse", view)
 
@@ -112,7 +113,7 @@ class CareTeams:
         niss = mapping("care_team").from_xml(payload, only={"patient_niss"})["patient_niss"]
         statuses = {e.text for e in payload.findall(ct("Status"))}
         kinds = {e.text for e in payload.findall(ct("Kind"))}
-        views = [v for v in self.gw.care_teams.for_patient(caller(request), niss, channel=CHANNEL)
+        views = [v for v in self.cases.care_teams.for_patient(caller(request), niss, channel=CHANNEL)
                  if (not statuses or v.status in statuses) and (not kinds or v.kind in kinds)]
         return self._answer("GetPatientCareTeamsResponse", *views)
 
@@ -138,12 +139,12 @@ def operations(service: CareTeams) -> dict[str, Operation]:
     }
 
 
-def soap_service(gw: "Gateway") -> ContractService:
-    return hosted(gw, "CareTeam", "care-team", NS, operations(CareTeams(gw)))
+def soap_service(cases: "UseCases", security: Security) -> ContractService:
+    return hosted(security, "CareTeam", "care-team", NS, operations(CareTeams(cases)))
 
 
-def router(gw: "Gateway") -> APIRouter:
-    return soap_service(gw).router()
+def router(cases: "UseCases", security: Security) -> APIRouter:
+    return soap_service(cases, security).router()
 
 
 __all__ = ["ACTION", "NS", "PATH", "CareTeams", "router", "soap_service"]

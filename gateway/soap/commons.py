@@ -11,7 +11,7 @@ from lxml import etree
 
 from gateway.contracts import contract
 from gateway.domain.clock import Clock
-from gateway.soap.envelope import STATUS_SUCCESS, q
+from gateway.soap11.envelope import STATUS_SUCCESS, q
 
 COMMONS_NS = "urn:be:care-gateway:commons:v1"
 

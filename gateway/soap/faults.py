@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from gateway.domain.errors import DomainError
 from gateway.mapping.mapping import Mapping, MappingError
-from gateway.soap.envelope import (
+from gateway.soap11.envelope import (
     STATUS_CONFLICT,
     STATUS_DATA_NOT_FOUND,
     STATUS_ERROR,

@@ -22,14 +22,15 @@ from gateway.domain.inclusions import UNSET, DeclareInclusion
 from gateway.domain.views import ConsentView, InclusionView, PersonView
 from gateway.mapping.mapping import mapping
 from gateway.soap.commons import response
-from gateway.soap.contract import ContractService, caller
-from gateway.soap.envelope import q
+from gateway.soap11.contract import ContractService, caller
+from gateway.soap11.envelope import q
 from gateway.soap.faults import RequestPaths
+from gateway.soap11.service import Security
 from gateway.soap.operations import MAX_BYTES, hosted
-from gateway.soap.service import SoapRequest
+from gateway.soap11.service import SoapRequest
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.domain.usecases import UseCases
 
 NS = "urn:be:care-gateway:integratedcare:v1"
 ACTION = "urn:be:care-gateway:integratedcare:v1:"
@@ -82,11 +83,11 @@ def person_values(view: PersonView) -> dict[str, Any]:
 class IntegratedCare:
     """The seven operations; each takes a verified, XSD-valid request."""
 
-    def __init__(self, gw: "Gateway") -> None:
-        self.gw = gw
+    def __init__(self, cases: "UseCases") -> None:
+        self.cases = cases
 
     def _answer(self, name: str) -> etree._Element:
-        return response(NS, name, self.gw.clock, prefix="ic")
+        return response(NS, name, self.cases.clock, prefix="ic")
 
     def _inclusion_answer(self, name: str, view: InclusionView) -> etree._Element:
         answer = self._answer(name)
@@ -103,13 +104,13 @@ class IntegratedCare:
         m = mapping("inclusion")
         given = m.from_xml(request.payload, only={"patient_niss", "psi_nihii", "status", "start_date", "end_date",
                                                    "consent_decision", "consent_date"})
-        view = self.gw.inclusions.declare(caller(request), DeclareInclusion(**given), channel=CHANNEL)
+        view = self.cases.inclusions.declare(caller(request), DeclareInclusion(**given), channel=CHANNEL)
         return self._inclusion_answer("DeclareInclusionResponse", view)
 
     def get_patient_inclusions(self, request: SoapRequest) -> etree._Element:
         """IC-F2, with the IC-A3 view of PSI staff as the domain gives it."""
         niss = mapping("inclusion").from_xml(request.payload, only={"patient_niss"})["patient_niss"]
-        seen = self.gw.inclusions.consult(caller(request), niss, channel=CHANNEL)
+        seen = self.cases.inclusions.consult(caller(request), niss, channel=CHANNEL)
         answer = self._answer("GetPatientInclusionsResponse")
         if seen.patient is not None:
             mapping("patient").xml_element(person_values(seen.patient), answer)
@@ -126,7 +127,7 @@ class IntegratedCare:
         m = mapping("inclusion")
         given = m.from_xml(request.payload, only={"id", "status", "start_date", "end_date", "consent_decision", "consent_date"})
         identity = m.from_xml(request.payload, only={"patient_niss", "psi_nihii"} & m.present_in_xml(request.payload))
-        view = self.gw.inclusions.replace(
+        view = self.cases.inclusions.replace(
             caller(request), given["id"], status=given["status"], start_date=given["start_date"], end_date=given["end_date"],
             patient_niss=identity.get("patient_niss"), psi_nihii=identity.get("psi_nihii"),
             consent_decision=given["consent_decision"] if given["consent_decision"] is not None else UNSET,
@@ -138,7 +139,7 @@ class IntegratedCare:
     def close(self, request: SoapRequest) -> etree._Element:
         """IC-F3, the exclusion (item 8): the domain's own act for it."""
         given = mapping("inclusion").from_xml(request.payload, only={"id", "end_date"})
-        view = self.gw.inclusions.close(caller(request), given["id"], given["end_date"],
+        view = self.cases.inclusions.close(caller(request), given["id"], given["end_date"],
                                         expected_version=self._version(request.payload), channel=CHANNEL)
         return self._inclusion_answer("CloseInclusionResponse", view)
 
@@ -147,7 +148,7 @@ class IntegratedCare:
         m, payload = mapping("inclusion"), request.payload
         psi = m.from_xml(payload, only={"psi_nihii"})["psi_nihii"] if "psi_nihii" in m.present_in_xml(payload) else None
         size = payload.findtext(ic("PageSize"))
-        page = self.gw.inclusions.list_patients(caller(request), psi_nihii=psi, page_size=int(size) if size else None,
+        page = self.cases.inclusions.list_patients(caller(request), psi_nihii=psi, page_size=int(size) if size else None,
                                                 cursor=payload.findtext(ic("Cursor")), channel=CHANNEL)
         answer = self._answer("ListPsiPatientsResponse")
         for item in page.items:
@@ -162,7 +163,7 @@ class IntegratedCare:
     def record_consent(self, request: SoapRequest) -> etree._Element:
         """Items 1 and 2: a new decision supersedes the one in force (IC-A5..IC-A7, IC-R11)."""
         given = mapping("consent").from_xml(request.payload, only={"patient_niss", "decision", "decision_date"})
-        view = self.gw.consents.record(caller(request), given["patient_niss"], given["decision"], given["decision_date"],
+        view = self.cases.consents.record(caller(request), given["patient_niss"], given["decision"], given["decision_date"],
                                        channel=CHANNEL)
         answer = self._answer("RecordResearchConsentResponse")
         mapping("consent").xml_element(consent_values(view), answer)
@@ -171,7 +172,7 @@ class IntegratedCare:
     def get_consent(self, request: SoapRequest) -> etree._Element:
         """Every decision of the patient, the one in force first."""
         niss = mapping("consent").from_xml(request.payload, only={"patient_niss"})["patient_niss"]
-        views = self.gw.consents.history(caller(request), niss, channel=CHANNEL)
+        views = self.cases.consents.history(caller(request), niss, channel=CHANNEL)
         answer = self._answer("GetResearchConsentResponse")
         for view in reversed(views):
             mapping("consent").xml_element(consent_values(view), answer)
@@ -196,12 +197,12 @@ def operations(service: IntegratedCare) -> dict[str, tuple[Callable[[SoapRequest
     }
 
 
-def soap_service(gw: "Gateway") -> ContractService:
-    return hosted(gw, "IntegratedCare", "integrated-care", NS, operations(IntegratedCare(gw)))
+def soap_service(cases: "UseCases", security: Security) -> ContractService:
+    return hosted(security, "IntegratedCare", "integrated-care", NS, operations(IntegratedCare(cases)))
 
 
-def router(gw: "Gateway") -> APIRouter:
-    return soap_service(gw).router()
+def router(cases: "UseCases", security: Security) -> APIRouter:
+    return soap_service(cases, security).router()
 
 
 __all__ = ["ACTION", "MAX_BYTES", "NS", "PATH", "IntegratedCare", "router", "soap_service"]

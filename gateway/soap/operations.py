@@ -17,13 +17,13 @@ from lxml import etree
 from gateway.domain.errors import DomainError
 from gateway.mapping.mapping import MappingError
 from gateway.soap.commons import gateway_contract
-from gateway.soap.contract import ContractService
-from gateway.soap.envelope import q
+from gateway.soap11.contract import ContractService
+from gateway.soap11.envelope import q
 from gateway.soap.faults import RequestPaths, domain_fault, mapping_fault
-from gateway.soap.service import Handler, SoapRequest, ws_security
+from gateway.soap11.service import Handler, Security, SoapRequest
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.domain.usecases import UseCases
 
 CHANNEL = "soap"
 MAX_BYTES = 256 * 1024  # a request is a few kB (the STS token included): no reason to read more
@@ -61,15 +61,17 @@ def guarded(handler: Callable[[SoapRequest], etree._Element], paths: RequestPath
     return run
 
 
-def hosted(gw: "Gateway", name: str, folder: str, ns: str, operations: Mapping[str, Operation]) -> ContractService:
+def hosted(security: Security, name: str, folder: str, ns: str, operations: Mapping[str, Operation]) -> ContractService:
     """The service ``/{name}/v1`` of ``soap/{folder}/{name}-v1.wsdl``: operation
-    ``X`` answers ``XRequest`` under SOAPAction ``{ns}:X``."""
+    ``X`` answers ``XRequest`` under SOAPAction ``{ns}:X``, behind ``security``
+    (WS-Security with the STS's holder-of-key tokens, as the composition root
+    configured it)."""
     return ContractService(
         name, f"/{name}/v1",
         gateway_contract(folder, f"{name}-v1.wsdl"),
         gateway_contract(folder, f"{name}-v1.xsd"),
         {q(ns, f"{op}Request"): (f"{ns}:{op}", guarded(handler, paths)) for op, (handler, paths) in operations.items()},
-        ws_security(gw.messages, "saml-hok"),
+        security,
         max_bytes=MAX_BYTES,
         envelope_paths=True,
     )

@@ -24,13 +24,14 @@ from gateway.domain.referrals import PerformerSpec, ReferralSpec
 from gateway.domain.views import PartyView, ReferralView
 from gateway.mapping.mapping import mapping
 from gateway.soap.commons import response
-from gateway.soap.contract import ContractService, caller
-from gateway.soap.envelope import q
+from gateway.soap11.contract import ContractService, caller
+from gateway.soap11.envelope import q
+from gateway.soap11.service import Security
 from gateway.soap.operations import CHANNEL, ItemPaths, Operation, hosted, instant
-from gateway.soap.service import SoapRequest
+from gateway.soap11.service import SoapRequest
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.domain.usecases import UseCases
 
 NS = "urn:be:care-gateway:referral:v1"
 ACTION = NS + ":"
@@ -89,31 +90,31 @@ def referral_spec(payload: etree._Element) -> ReferralSpec:
 class Referrals:
     """The four operations; each takes a verified, XSD-valid request."""
 
-    def __init__(self, gw: "Gateway") -> None:
-        self.gw = gw
+    def __init__(self, cases: "UseCases") -> None:
+        self.cases = cases
 
     def _answer(self, name: str, *views: ReferralView) -> etree._Element:
-        answer = response(NS, name, self.gw.clock, prefix="rf")
+        answer = response(NS, name, self.cases.clock, prefix="rf")
         for view in views:
             referral_element(view, answer)
         return answer
 
     def create(self, request: SoapRequest) -> etree._Element:
         """RF-1: a care provider refers, and is the requester."""
-        view = self.gw.referrals.create(caller(request), referral_spec(request.payload), channel=CHANNEL)
+        view = self.cases.referrals.create(caller(request), referral_spec(request.payload), channel=CHANNEL)
         return self._answer("CreateReferralResponse", view)
 
     def get(self, request: SoapRequest) -> etree._Element:
         """RF-4."""
         referral_id = mapping("referral").from_xml(request.payload, only={"id"})["id"]
-        return self._answer("GetReferralResponse", self.gw.referrals.get(caller(request), referral_id, channel=CHANNEL))
+        return self._answer("GetReferralResponse", self.cases.referrals.get(caller(request), referral_id, channel=CHANNEL))
 
     def for_patient(self, request: SoapRequest) -> etree._Element:
         """RF-4 leaves out what the caller may not see; then the caller's status filter."""
         payload = request.payload
         niss = mapping("referral").from_xml(payload, only={"patient_niss"})["patient_niss"]
         statuses = {e.text for e in payload.findall(rf("Status"))}
-        views = [v for v in self.gw.referrals.for_patient(caller(request), niss, channel=CHANNEL)
+        views = [v for v in self.cases.referrals.for_patient(caller(request), niss, channel=CHANNEL)
                  if not statuses or v.status in statuses]
         return self._answer("GetPatientReferralsResponse", *views)
 
@@ -122,7 +123,7 @@ class Referrals:
         referral_id = mapping("referral").from_xml(request.payload, only={"id"})["id"]
         given = mapping("referral_task").from_xml(request.payload, only={"status", "version"})
         version = int(given["version"]) if given["version"] is not None else None
-        view = self.gw.referrals.transition(caller(request), referral_id, given["status"], expected_version=version,
+        view = self.cases.referrals.transition(caller(request), referral_id, given["status"], expected_version=version,
                                             channel=CHANNEL)
         return self._answer("ChangeReferralStatusResponse", view)
 
@@ -149,12 +150,12 @@ def operations(service: Referrals) -> dict[str, Operation]:
     }
 
 
-def soap_service(gw: "Gateway") -> ContractService:
-    return hosted(gw, "Referral", "referral", NS, operations(Referrals(gw)))
+def soap_service(cases: "UseCases", security: Security) -> ContractService:
+    return hosted(security, "Referral", "referral", NS, operations(Referrals(cases)))
 
 
-def router(gw: "Gateway") -> APIRouter:
-    return soap_service(gw).router()
+def router(cases: "UseCases", security: Security) -> APIRouter:
+    return soap_service(cases, security).router()
 
 
 __all__ = ["ACTION", "NS", "PATH", "Referrals", "router", "soap_service"]

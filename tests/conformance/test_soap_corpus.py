@@ -24,7 +24,7 @@ from gateway.conformance.validate import MessageValidator
 from gateway.conformance.verdict import Verdict
 from gateway.contracts import contract
 from gateway.ehealth.pki import load_pki
-from gateway.soap.envelope import SOAP11_NS, WSU_NS
+from gateway.soap11.envelope import SOAP11_NS, WSU_NS
 from tests.conformance.corpus import Message, messages
 
 SOAP = messages("soap")

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from gateway.domain.errors import AccessDenied
-from gateway.identity.principal import system_principal
+from gateway.domain.principal import system_principal
 from tests.conftest import declaration
 
 

@@ -35,7 +35,7 @@ from gateway.ehealth.sandbox_tokens import persona_access_token
 from gateway.ehealth.sts_client import persona_token
 from gateway.identity.signing import sign_with_saml
 from gateway.identity.xml import parse_untrusted
-from gateway.soap.envelope import envelope_bytes
+from gateway.soap11.envelope import envelope_bytes
 from tests.plaintext_niss import scan
 
 IC = "urn:be:care-gateway:integratedcare:v1"

@@ -16,7 +16,7 @@ from lxml import etree
 from zeep.plugins import Plugin
 
 from gateway.ehealth.sandbox.personas import Persona
-from gateway.soap.envelope import FAULT_NS, SOAP11_NS
+from gateway.soap11.envelope import FAULT_NS, SOAP11_NS
 
 
 class Callers:
@@ -51,7 +51,7 @@ class Callers:
         """POST ``payload`` in an envelope signed as persona ``key`` (for what zeep will not send)."""
         from gateway.identity.signing import sign_with_saml
         from gateway.identity.xml import parse_untrusted
-        from gateway.soap.envelope import envelope_bytes
+        from gateway.soap11.envelope import envelope_bytes
 
         credential = self.live.gw.platform.pki.persona(key)
         envelope = sign_with_saml(parse_untrusted(envelope_bytes(payload)), self.token(key), credential.private_key,

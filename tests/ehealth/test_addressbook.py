@@ -15,7 +15,7 @@ from gateway.domain.ports import OrganisationKind
 from gateway.ehealth.addressbook import ACTION, PROTOCOL_NS, ehp_number
 from gateway.ehealth.sandbox.phonetic import fold
 from gateway.ehealth.soapkit import soap_contract
-from gateway.soap.envelope import STATUS_DATA_NOT_FOUND, STATUS_SUCCESS
+from gateway.soap11.envelope import STATUS_DATA_NOT_FOUND, STATUS_SUCCESS
 from tests.ehealth.conftest import fault_code, response_fault_code, wsdl_address
 
 PATH = "/AddressBook/v1"

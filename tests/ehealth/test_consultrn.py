@@ -17,7 +17,7 @@ from gateway.ehealth import consultrn
 from gateway.ehealth.consultrn import ACTION, PROTOCOL_NS
 from gateway.ehealth.sandbox.phonetic import fold, phonetic_key
 from gateway.ehealth.soapkit import soap_contract
-from gateway.soap.envelope import STATUS_DATA_NOT_FOUND, STATUS_SUCCESS
+from gateway.soap11.envelope import STATUS_DATA_NOT_FOUND, STATUS_SUCCESS
 from tests.ehealth.conftest import fault_code, response_fault_code, wsdl_address
 from tests.ehealth.test_register import unused_national_number
 

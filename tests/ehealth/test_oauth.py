@@ -26,7 +26,7 @@ from gateway.ehealth.sandbox.personas import Persona
 from gateway.ehealth.sandbox.registries import SandboxRegistries
 from gateway.identity.jwk import jwk_thumbprint
 from gateway.identity.jwt import JwtVerifier
-from gateway.identity.principal import Principal, Role
+from gateway.domain.principal import Principal, Role
 from tests.conftest import declaration
 
 REALM = "/ehealth/auth/realms/M2M"

@@ -8,7 +8,7 @@ import pytest
 
 from gateway.ehealth.sandbox.personas import personas, personas_main, render_personas
 from gateway.ehealth.sandbox.registries import generate_registries
-from gateway.identity.principal import Role
+from gateway.domain.principal import Role
 
 KEYS = {
     "patient", "patient-2", "gp", "nurse", "gp-no-link", "expired-visa", "excluded-profession",

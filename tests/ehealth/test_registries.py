@@ -21,7 +21,7 @@ from gateway.ehealth.sandbox.registries import (
     build_registries,
     generate_registries,
 )
-from gateway.identity.principal import Role
+from gateway.domain.principal import Role
 
 TODAY = date(2026, 6, 15)
 INSURER_CODES = {"100", "200", "300", "400", "500", "600", "900"}

@@ -38,13 +38,13 @@ from gateway.identity.claims import (
     attr_professional_boolean,
     attr_professional_nihii,
 )
-from gateway.identity.principal import Role
+from gateway.domain.principal import Role
 from gateway.identity.saml import SAML_NS, SAMLP_NS, STS_ISSUER, verify_assertion
 from gateway.identity.signing import BASE64_BINARY, SAML_TOKEN_TYPE, X509V3, sign_with_saml
 from gateway.identity.wssecurity import MessageTrust, verify_message
 from gateway.identity.xml import parse_untrusted
 from gateway.identity.zeep_wsse import X509Signature
-from gateway.soap.envelope import FAULT_NS, SOAP11_NS, envelope_bytes, read_envelope
+from gateway.soap11.envelope import FAULT_NS, SOAP11_NS, envelope_bytes, read_envelope
 
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 

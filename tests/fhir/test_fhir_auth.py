@@ -15,7 +15,7 @@ from gateway.ehealth.oauth_keys import sandbox_jwks
 from gateway.fhir.auth import bearer_principal
 from gateway.identity.jwk import jwk_thumbprint
 from gateway.identity.jwt import JwtVerifier
-from gateway.identity.principal import Principal
+from gateway.domain.principal import Principal
 
 ISSUER = "https://idp.example/ehealth/auth/realms/M2M"
 

@@ -20,7 +20,7 @@ from gateway.identity.saml import STS_ISSUER
 from gateway.identity.signing import sign_with_saml, sign_with_x509
 from gateway.identity.wssecurity import MessageTrust, VerifiedMessage, verify_message
 from gateway.identity.xml import parse_untrusted
-from gateway.soap.envelope import envelope_bytes, read_envelope
+from gateway.soap11.envelope import envelope_bytes, read_envelope
 
 PAYLOAD_NS = "urn:test:ping"
 

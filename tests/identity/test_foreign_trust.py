@@ -25,14 +25,14 @@ from gateway.ehealth.pki import SHIPPED
 from gateway.identity.claims import ATTR_DOCTOR_BOOLEAN, ATTR_DOCTOR_NIHII, ATTR_PERSON_SSIN, CERTIFIED_NS, IDENTIFICATION_NS
 from gateway.identity.errors import TokenRejected
 from gateway.identity.jwk import jwk_thumbprint
-from gateway.identity.principal import Role
+from gateway.domain.principal import Role
 from gateway.identity.replay import ReplayGuard
 from gateway.identity.saml import AM_X509_PKI, build_assertion, sign_assertion
 from gateway.identity.signing import sign_with_saml, sign_with_x509
 from gateway.identity.wssecurity import MessageTrust, MessageVerifier, VerifiedMessage, verify_message
 from gateway.identity.xml import parse_untrusted
 from gateway.namespaces import DS_NS
-from gateway.soap.envelope import FAULT_NS, envelope_bytes, read_envelope
+from gateway.soap11.envelope import FAULT_NS, envelope_bytes, read_envelope
 from gateway.trust import TrustSettings
 from tests.identity.conftest import ping, unsigned_envelope
 from tests.identity.foreign import NOW, YEAR, ForeignIdp, ForeignPki, Holder, crl, issue

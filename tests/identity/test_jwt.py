@@ -18,7 +18,7 @@ from gateway.identity.claims import ClaimsMapping
 from gateway.identity.errors import TokenRejected
 from gateway.identity.jwk import jwk_thumbprint
 from gateway.identity.jwt import NO_PERSON_NISS, JwtVerifier
-from gateway.identity.principal import Role
+from gateway.domain.principal import Role
 
 ISSUER = "https://idp.example/ehealth/auth/realms/M2M"
 AUDIENCE = "care-gateway"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-FORBIDDEN = ("gateway.fhir", "gateway.soap", "gateway.ehealth", "gateway.services", "gateway.wiring", "fastapi", "starlette")
+FORBIDDEN = ("gateway.fhir", "gateway.soap", "gateway.ehealth", "gateway.wiring", "fastapi", "starlette")
 
 PROBE = """
 import importlib, pkgutil, sys

@@ -17,7 +17,7 @@ from gateway.identity.claims import ClaimsMapping
 from gateway.identity.errors import TokenRejected
 from gateway.identity.jwk import jwk_thumbprint
 from gateway.identity.oidc import JwksSource, TokenVerifier, TrustedIssuer
-from gateway.identity.principal import Role
+from gateway.domain.principal import Role
 from tests.identity.foreign import NOW, ForeignIdp
 
 PATIENT = {"sub": "85073003328", "ssin": "85073003328", "role": "patient", "amr": ["eid"]}

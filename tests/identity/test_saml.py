@@ -18,7 +18,7 @@ from gateway.identity.claims import (
     IDENTIFICATION_NS,
 )
 from gateway.identity.errors import TokenRejected
-from gateway.identity.principal import Role
+from gateway.domain.principal import Role
 from gateway.identity.saml import (
     AM_X509_PKI,
     CM_HOLDER_OF_KEY,

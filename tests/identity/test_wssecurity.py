@@ -17,13 +17,13 @@ from signxml.algorithms import SignatureConstructionMethod
 from gateway.domain.errors import AccessDenied
 from gateway.identity import wssecurity
 from gateway.identity.errors import TokenRejected
-from gateway.identity.principal import Role
+from gateway.domain.principal import Role
 from gateway.identity.replay import ReplayGuard
 from gateway.identity.signing import SAML_ASSERTION_ID
 from gateway.identity.wssecurity import verify_message
 from gateway.identity.xml import parse_untrusted
 from gateway.identity.xmldsig import EXC_C14N, RSA_SHA256, SHA256
-from gateway.soap.envelope import (
+from gateway.soap11.envelope import (
     SOAP11_NS,
     STATUS_NOT_AUTHORIZED,
     WSSE_NS,
@@ -32,7 +32,7 @@ from gateway.soap.envelope import (
     SoapFault,
     read_envelope,
 )
-from gateway.soap.service import ws_security
+from gateway.soap11.service import ws_security
 from tests.conftest import declaration
 from tests.identity.conftest import PAYLOAD_NS, unsigned_envelope
 

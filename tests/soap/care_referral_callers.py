@@ -13,7 +13,7 @@ from lxml import etree
 from zeep.plugins import Plugin
 
 from gateway.contracts import contract
-from gateway.soap.envelope import FAULT_NS, SOAP11_NS
+from gateway.soap11.envelope import FAULT_NS, SOAP11_NS
 from tests.soap.conftest import SoapCallers
 
 

@@ -21,7 +21,7 @@ from zeep.plugins import Plugin
 
 from gateway.domain.model import Base
 from gateway.ehealth.sandbox.personas import Persona
-from gateway.soap.envelope import FAULT_NS, SOAP11_NS
+from gateway.soap11.envelope import FAULT_NS, SOAP11_NS
 from gateway.soap.integrated_care import ACTION, NS, PATH
 
 SERVICE = "/soap" + PATH
@@ -93,7 +93,7 @@ class SoapCallers:
         """An envelope around ``payload`` signed as a client does (persona ``key``'s token, ``signer``'s key)."""
         from gateway.identity.signing import sign_with_saml
         from gateway.identity.xml import parse_untrusted
-        from gateway.soap.envelope import envelope_bytes
+        from gateway.soap11.envelope import envelope_bytes
 
         credential = self.live.gw.platform.pki.persona(signer or key)
         envelope = sign_with_saml(parse_untrusted(envelope_bytes(payload)), token or self.token(key),

@@ -20,7 +20,7 @@ from zeep.helpers import serialize_object
 from gateway.domain.model import AuditRecord, CareTeam, CareTeamMember
 from gateway.identity.xml import parse_untrusted
 from gateway.soap.care_team import NS, PATH
-from gateway.soap.envelope import (
+from gateway.soap11.envelope import (
     STATUS_CONFLICT,
     STATUS_DATA_NOT_FOUND,
     STATUS_INVALID_INPUT,
@@ -283,7 +283,7 @@ def test_soap_action_must_name_the_payloads_operation(teams, personas):
 
 def test_hostile_documents_are_refused_before_anything(live, teams):
     """The hardening of the SOAP face holds here too: no entity declarations, a bounded size."""
-    from gateway.soap.envelope import SOAP11_NS
+    from gateway.soap11.envelope import SOAP11_NS
     from gateway.soap.operations import MAX_BYTES
 
     def envelope(text: str) -> str:

@@ -16,7 +16,7 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from gateway.domain.model import AuditRecord, InclusionChange
-from gateway.soap.envelope import (
+from gateway.soap11.envelope import (
     STATUS_CONFLICT,
     STATUS_DATA_NOT_FOUND,
     STATUS_INVALID_INPUT,

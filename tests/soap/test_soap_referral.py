@@ -20,7 +20,7 @@ from zeep.helpers import serialize_object
 
 from gateway.domain.model import AuditRecord, Referral, ReferralParty
 from gateway.identity.xml import parse_untrusted
-from gateway.soap.envelope import (
+from gateway.soap11.envelope import (
     STATUS_CONFLICT,
     STATUS_DATA_NOT_FOUND,
     STATUS_INVALID_INPUT,
@@ -254,7 +254,7 @@ def test_requests_are_validated_against_the_xsd_before_anything_is_done(referral
 
 def test_hostile_documents_are_refused_before_anything(live, referrals):
     """The hardening of the SOAP face holds here too: no entity declarations, a bounded size."""
-    from gateway.soap.envelope import SOAP11_NS
+    from gateway.soap11.envelope import SOAP11_NS
     from gateway.soap.operations import MAX_BYTES
 
     def envelope(text: str) -> str:

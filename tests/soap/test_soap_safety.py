@@ -12,7 +12,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from gateway.soap.envelope import SOAP11_NS
+from gateway.soap11.envelope import SOAP11_NS
 from gateway.soap.integrated_care import MAX_BYTES, NS
 from tests.soap.conftest import response_fault, stored_state
 

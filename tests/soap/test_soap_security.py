@@ -18,7 +18,7 @@ from lxml import etree
 
 from gateway.identity.saml import sign_assertion
 from gateway.identity.xml import parse_untrusted
-from gateway.soap.envelope import SOAP11_NS, STATUS_INVALID_INPUT, STATUS_NOT_AUTHORIZED, WSSE_NS, WSU_NS
+from gateway.soap11.envelope import SOAP11_NS, STATUS_INVALID_INPUT, STATUS_NOT_AUTHORIZED, WSSE_NS, WSU_NS
 from gateway.soap.integrated_care import NS
 from tests.soap.conftest import request, response_fault, stored_state
 
@@ -120,7 +120,7 @@ def test_expired_timestamp_and_missing_security_are_refused(soap, live, declarat
         assert not_authorized(soap, live, data) == "timestamp-expired"
     finally:
         live.clock.set(start)
-    from gateway.soap.envelope import envelope_bytes
+    from gateway.soap11.envelope import envelope_bytes
 
     assert not_authorized(soap, live, envelope_bytes(declaration())) == "security-header-missing"
 

@@ -21,7 +21,7 @@ from gateway.contracts import contract
 
 log = logging.getLogger("gateway.conformance.soap")
 
-XS_NS = "http://www.w3.org/2001/XMLSchema"
+from gateway.namespaces import XS_NS
 _SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 _ATTRIBUTE = re.compile(r"attribute '([^']+)'")
 

@@ -25,7 +25,7 @@ from gateway.identity.errors import TokenRejected
 from gateway.identity.saml import verify_assertion
 from gateway.identity.wssecurity import Mode, verify_message
 from gateway.namespaces import SAML1_NS, SOAP11_NS, WSSE_NS
-from gateway.soap.envelope import read_envelope
+from gateway.soap11.envelope import read_envelope
 
 SECURITY = "/Envelope/Header/Security"
 ASSERTION = f"{SECURITY}/Assertion"

@@ -18,7 +18,7 @@ from gateway.conformance.soap.security import SecurityCheck
 from gateway.conformance.soap.trust import RunReplayGuard, Trust
 from gateway.conformance.verdict import Finding
 from gateway.identity.xml import UnsafeXml, parse_untrusted
-from gateway.soap.envelope import SoapFault, read_envelope
+from gateway.soap11.envelope import SoapFault, read_envelope
 
 
 def _finding(root: etree._Element | None, rule: str, path: str, message: str, *, severity: str = "error",

@@ -18,7 +18,7 @@ from lxml import etree
 from gateway.conformance.suites.model import AssertResult, Exchange
 from gateway.identity.xml import UnsafeXml, parse_untrusted
 
-SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+from gateway.namespaces import SOAP11_NS as SOAP11
 FAULT_NS = "urn:be:care-gateway:fault:v1"
 KINDS = ("status", "first-status", "resource", "fhirpath", "xpath", "validates", "fault", "rule", "error",
          "fault-status", "header", "contains", "not-contains")

@@ -4,6 +4,8 @@ fault (with its path in the file), never as the target's."""
 
 from __future__ import annotations
 
+from gateway.namespaces import SOAP11_NS
+
 import json
 import re
 from functools import lru_cache
@@ -15,7 +17,7 @@ import yaml
 from gateway.conformance.suites.model import ACTIONS, Phase, Step, Suite, TokenSpec
 
 DEFAULT_NAMESPACES = {
-    "s": "http://schemas.xmlsoap.org/soap/envelope/",
+    "s": SOAP11_NS,
     "ic": "urn:be:care-gateway:integratedcare:v1",
     "cm": "urn:be:care-gateway:commons:v1",
     "cg": "urn:be:care-gateway:fault:v1",

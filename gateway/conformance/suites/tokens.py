@@ -20,7 +20,7 @@ from gateway.conformance.suites.model import TokenSpec
 from gateway.domain.clock import Clock
 from gateway.identity.xml import parse_untrusted
 
-SAML_NS = "urn:oasis:names:tc:SAML:1.0:assertion"
+from gateway.namespaces import SAML1_NS as SAML_NS
 
 
 @dataclass(frozen=True)

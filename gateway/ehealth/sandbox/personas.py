@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 from gateway.config import DEFAULT_SANDBOX_SEED
 from gateway.ehealth.sandbox.registries import EXPIRED_VISA_UNTIL, VISA_VALID_UNTIL, SandboxRegistries, generate_registries
-from gateway.identity.principal import Principal, Role
+from gateway.domain.principal import Principal, Role
 
 _PATIENT_MAY = ("IC-A4 consult all their own inclusions", "IC-A7 change their own consent decision only")
 _PROVIDER_MAY = (

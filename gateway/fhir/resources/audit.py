@@ -27,10 +27,10 @@ from gateway.fhir.handler import CHANNEL, Call, ResourceHandler, SearchParam, Se
 from gateway.fhir.outcome import FhirError
 from gateway.fhir.resources.common import instant, values_of
 from gateway.fhir.resources.directory import offset_cursor, patient_id, pseudonym_of
-from gateway.identity.principal import Role, SYSTEM_NISS
+from gateway.domain.principal import Role, SYSTEM_NISS
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.domain.usecases import UseCases
 
 ACTION_SYSTEM = "https://care-gateway.be/fhir/CodeSystem/audit-action"  # the domain's act names (patient.read, ...)
 ACTOR_ROLE = "https://care-gateway.be/fhir/CodeSystem/actor-role"
@@ -71,7 +71,7 @@ def _role(role: str) -> list[dict[str, Any]]:
 # -------------------------------------------------------------- AuditEvent
 
 
-def audit_event(gw: "Gateway", entry: AccessEntry) -> dict[str, Any]:
+def audit_event(cases: "UseCases", entry: AccessEntry) -> dict[str, Any]:
     person = _person(entry.actor_niss)
     agents: list[dict[str, Any]] = []
     if person is not None:
@@ -88,7 +88,7 @@ def audit_event(gw: "Gateway", entry: AccessEntry) -> dict[str, Any]:
         agents.append({"role": _role(entry.actor_role), "who": {"display": "care-gateway"}, "requestor": True})
     entities: list[dict[str, Any]] = []
     if entry.patient_niss:
-        entities.append({"what": {"reference": f"Patient/{patient_id(gw, entry.patient_niss)}",
+        entities.append({"what": {"reference": f"Patient/{patient_id(cases, entry.patient_niss)}",
                                   "identifier": {"system": SSIN_SYSTEM, "value": entry.patient_niss}},
                          "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1", "display": "Person"},
                          "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient"}})
@@ -135,10 +135,10 @@ class AuditEventHandler(ResourceHandler):
         if call.principal.role is Role.AUDITOR:
             return self._audit(call, params, count, before)
         wanted = [self._numbers(call, v) for v in values_of(params, "patient")]
-        entries = call.gw.access_log.about_me(call.principal, limit=count, before=before, channel=CHANNEL)
+        entries = call.cases.access_log.about_me(call.principal, limit=count, before=before, channel=CHANNEL)
         next_cursor = str(entries[-1].seq) if len(entries) == count else None
         kept = [e for e in entries if all(e.patient_niss in numbers for numbers in wanted)]
-        return SearchResult([audit_event(call.gw, e) for e in kept], next_cursor if kept else None)
+        return SearchResult([audit_event(call.cases, e) for e in kept], next_cursor if kept else None)
 
     def _audit(self, call: Call, params: list[tuple[str, str]], count: int, before: int | None) -> SearchResult:
         """An auditor's search over the whole trail (IC-R8)."""
@@ -149,11 +149,11 @@ class AuditEventHandler(ResourceHandler):
         if patient and not numbers:
             return SearchResult([])
         agent = values_of(params, "agent-identifier")
-        entries = call.gw.access_log.search(
+        entries = call.cases.access_log.search(
             call.principal, patient_niss=sorted(numbers)[0] if numbers else None,
             actor_niss=ssin("agent-identifier", agent[0]) if agent else None, limit=count, before=before, channel=CHANNEL)
         next_cursor = str(entries[-1].seq) if len(entries) == count else None
-        return SearchResult([audit_event(call.gw, e) for e in entries], next_cursor)
+        return SearchResult([audit_event(call.cases, e) for e in entries], next_cursor)
 
     @staticmethod
     def _numbers(call: Call, raw: str) -> set[str]:
@@ -163,10 +163,10 @@ class AuditEventHandler(ResourceHandler):
             raise FhirError.simple(400, "invalid", f"patient must name a Patient, not {raw!r}.", expression="patient",
                                    error_code="wrong-reference-type")
         try:
-            niss = call.gw.ctx.pseudonyms.reveal(pseudonym_of(parts[-1]))
+            niss = call.cases.ctx.pseudonyms.reveal(pseudonym_of(parts[-1]))
         except PseudonymError:
             return set()
-        person = call.gw.ctx.register.person(niss)
+        person = call.cases.ctx.register.person(niss)
         return {niss, *((person.niss, *person.previous_niss) if person else ())}
 
 
@@ -205,7 +205,7 @@ class ProvenanceHandler(ResourceHandler):
     paths = {"id": "Provenance.target"}
 
     def _versions(self, call: Call, inclusion_id: str) -> list[InclusionVersionView]:
-        return call.gw.inclusions.history(call.principal, inclusion_id, channel=CHANNEL)
+        return call.cases.inclusions.history(call.principal, inclusion_id, channel=CHANNEL)
 
     def read(self, call: Call, id: str) -> dict[str, Any]:
         inclusion_id, _, version = id.rpartition("-v")

@@ -83,7 +83,7 @@ class CareTeamHandler(ResourceHandler):
 
     # --------------------------------------------------------- interactions
     def read(self, call: Call, id: str) -> dict[str, Any]:
-        return self.to_fhir(call.gw.care_teams.get(call.principal, id, channel=CHANNEL))
+        return self.to_fhir(call.cases.care_teams.get(call.principal, id, channel=CHANNEL))
 
     def vread(self, call: Call, id: str, vid: str) -> dict[str, Any]:
         resource = self.read(call, id)
@@ -93,11 +93,11 @@ class CareTeamHandler(ResourceHandler):
         return resource
 
     def create(self, call: Call, resource: dict[str, Any]) -> Written:
-        view = call.gw.care_teams.create(call.principal, self.spec_of(resource), channel=CHANNEL)
+        view = call.cases.care_teams.create(call.principal, self.spec_of(resource), channel=CHANNEL)
         return Written(self.to_fhir(view), True)
 
     def update(self, call: Call, id: str, resource: dict[str, Any], if_match: int | None) -> Written:
-        view = call.gw.care_teams.update(call.principal, id, self.spec_of(resource), expected_version=if_match, channel=CHANNEL)
+        view = call.cases.care_teams.update(call.principal, id, self.spec_of(resource), expected_version=if_match, channel=CHANNEL)
         return Written(self.to_fhir(view), False)
 
     def search(self, call: Call, params: list[tuple[str, str]], count: int, cursor: str | None) -> SearchResult:
@@ -105,7 +105,7 @@ class CareTeamHandler(ResourceHandler):
         statuses = token_codes(params, "status", STATUS_SYSTEM)
         kinds = token_codes(params, "category", KIND_SYSTEM)
         kind_map = conceptmap("care-team-kind")
-        views = [v for v in call.gw.care_teams.for_patient(call.principal, niss, channel=CHANNEL)
+        views = [v for v in call.cases.care_teams.for_patient(call.principal, niss, channel=CHANNEL)
                  if (statuses is None or v.status in statuses) and (kinds is None or kind_map.to_wire(v.kind) in kinds)]
         return page([self.to_fhir(v) for v in views], count, cursor)
 

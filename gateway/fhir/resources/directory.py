@@ -38,7 +38,7 @@ from gateway.fhir.resources.common import NIHDI_SYSTEMS, identifier_value, ssin,
 from gateway.fhir.search import parse_token
 
 if TYPE_CHECKING:
-    from gateway.services import Gateway
+    from gateway.domain.usecases import UseCases
 
 SD = "https://care-gateway.be/fhir/StructureDefinition"
 EHP_SYSTEM = "https://www.ehealth.fgov.be/standards/fhir/core/NamingSystem/ehp"
@@ -46,10 +46,11 @@ CD_HCPARTY = "https://www.ehealth.fgov.be/standards/fhir/core/CodeSystem/cd-hcpa
 ORGANISATION_TYPE = "https://care-gateway.be/fhir/CodeSystem/organisation-type"
 
 # CD-HCPARTY has no code for an integrated-care project: ours (profiles/CodeSystem-organisation-type.json).
+# CD-HCPARTY's displays are HL7 Belgium's own (hl7.fhir.be.core), checked by the validator.
 KIND_CODING: dict[OrganisationKind, tuple[str, str, str]] = {
-    OrganisationKind.HOSPITAL: (CD_HCPARTY, "orghospital", "Hospital"),
-    OrganisationKind.PHARMACY: (CD_HCPARTY, "orgpharmacy", "Public pharmacy"),
-    OrganisationKind.INSURER: (CD_HCPARTY, "orginsurance", "Insurance company (mutuality)"),
+    OrganisationKind.HOSPITAL: (CD_HCPARTY, "orghospital", "hospital"),
+    OrganisationKind.PHARMACY: (CD_HCPARTY, "orgpharmacy", "independent pharmacy"),
+    OrganisationKind.INSURER: (CD_HCPARTY, "orginsurance", "insurance"),
     OrganisationKind.PSI: (ORGANISATION_TYPE, "psi", "Integrated-care project (PSI)"),
     OrganisationKind.AUTHORITY: (ORGANISATION_TYPE, "authority", "Public authority (INAMI)"),
 }
@@ -58,15 +59,15 @@ KIND_CODING: dict[OrganisationKind, tuple[str, str, str]] = {
 # ------------------------------------------------------------------ wiring
 
 
-def directory_search(gw: "Gateway") -> DirectorySearch:
+def directory_search(cases: "UseCases") -> DirectorySearch:
     """The directory searches of this gateway's domain (whichever directory
     the composition root gave it: the face never picks one)."""
-    return gw.directory.search
+    return cases.directory.search
 
 
-def patient_id(gw: "Gateway", niss: str) -> str:
+def patient_id(cases: "UseCases", niss: str) -> str:
     """The FHIR id of the patient with this NISS: its pseudonym, URL- and id-safe."""
-    return gw.ctx.pseudonyms.pseudonymise(niss).replace("_", ".")
+    return cases.ctx.pseudonyms.pseudonymise(niss).replace("_", ".")
 
 
 def pseudonym_of(id: str) -> str:
@@ -173,9 +174,9 @@ def _organisation_identifier(query: dict[str, str], raw: str) -> None:
 # --------------------------------------------------------------- resources
 
 
-def patient_resource(gw: "Gateway", person: PersonView) -> dict[str, Any]:
+def patient_resource(cases: "UseCases", person: PersonView) -> dict[str, Any]:
     resource: dict[str, Any] = {
-        "resourceType": "Patient", "id": patient_id(gw, person.niss), "meta": {"profile": [f"{SD}/be-cg-patient"]},
+        "resourceType": "Patient", "id": patient_id(cases, person.niss), "meta": {"profile": [f"{SD}/be-cg-patient"]},
         "identifier": [{"use": "official", "system": SSIN_SYSTEM, "value": person.niss}],
         "name": [{"use": "official", "family": person.last_name, "given": [person.first_name]}],
     }
@@ -186,7 +187,7 @@ def patient_resource(gw: "Gateway", person: PersonView) -> dict[str, Any]:
     return resource
 
 
-def practitioner_resource(gw: "Gateway", entry: ProfessionalEntry) -> dict[str, Any]:
+def practitioner_resource(cases: "UseCases", entry: ProfessionalEntry) -> dict[str, Any]:
     identifiers = [{"use": "official", "system": NIHDI_SYSTEM, "value": entry.nihii}]
     if entry.niss:
         identifiers.append({"use": "official", "system": SSIN_SYSTEM, "value": entry.niss})
@@ -195,16 +196,16 @@ def practitioner_resource(gw: "Gateway", entry: ProfessionalEntry) -> dict[str, 
         qualification["period"] = {"end": entry.visa_valid_until.isoformat()}  # the visa to practise
     return {
         "resourceType": "Practitioner", "id": entry.nihii, "meta": {"profile": [f"{SD}/be-cg-practitioner"]},
-        "identifier": identifiers, "active": entry.visa_valid_on(gw.clock.today()),
+        "identifier": identifiers, "active": entry.visa_valid_on(cases.clock.today()),
         "name": [{"use": "official", "family": entry.last_name, "given": [entry.first_name]}],
         "qualification": [qualification],
     }
 
 
-def practitioner_role_resource(gw: "Gateway", entry: ProfessionalEntry) -> dict[str, Any]:
+def practitioner_role_resource(cases: "UseCases", entry: ProfessionalEntry) -> dict[str, Any]:
     return {
         "resourceType": "PractitionerRole", "id": entry.nihii, "meta": {"profile": [f"{SD}/be-cg-practitioner-role"]},
-        "active": entry.visa_valid_on(gw.clock.today()),
+        "active": entry.visa_valid_on(cases.clock.today()),
         "practitioner": {"reference": f"Practitioner/{entry.nihii}", "identifier": {"system": NIHDI_SYSTEM, "value": entry.nihii},
                          "display": f"{entry.first_name} {entry.last_name}"},
         "code": [_qualification(entry.quality)],
@@ -239,8 +240,8 @@ class PatientHandler(ResourceHandler):
     paths = {"identifier": "Patient.identifier", "id": "Patient.id"}
 
     def read(self, call: Call, id: str) -> dict[str, Any]:
-        person = directory_search(call.gw).patient_by_pseudonym(call.principal, pseudonym_of(id), channel=CHANNEL)
-        return patient_resource(call.gw, person)
+        person = directory_search(call.cases).patient_by_pseudonym(call.principal, pseudonym_of(id), channel=CHANNEL)
+        return patient_resource(call.cases, person)
 
     def search(self, call: Call, params: list[tuple[str, str]], count: int, cursor: str | None) -> SearchResult:
         raw = _one("identifier", values_of(params, "identifier"))
@@ -248,10 +249,10 @@ class PatientHandler(ResourceHandler):
             raise FhirError.simple(400, "invalid", f"Search patients by identifier={SSIN_SYSTEM}|NISS.", expression="identifier",
                                    error_code="search-criteria-missing")
         try:
-            person = call.gw.directory.patient(call.principal, ssin("identifier", raw), channel=CHANNEL)
+            person = call.cases.directory.patient(call.principal, ssin("identifier", raw), channel=CHANNEL)
         except NotFound:  # audited as refused; a search that finds no one is an empty Bundle
             return SearchResult([], total=0)
-        return SearchResult([patient_resource(call.gw, person)], total=1)
+        return SearchResult([patient_resource(call.cases, person)], total=1)
 
 
 class PractitionerHandler(ResourceHandler):
@@ -270,7 +271,7 @@ class PractitionerHandler(ResourceHandler):
     paths = {"identifier": "Practitioner.identifier", "search": "Practitioner"}
 
     def read(self, call: Call, id: str) -> dict[str, Any]:
-        return practitioner_resource(call.gw, _professional(self, call, id))
+        return practitioner_resource(call.cases, _professional(self, call, id))
 
     def search(self, call: Call, params: list[tuple[str, str]], count: int, cursor: str | None) -> SearchResult:
         query: dict[str, str] = {}
@@ -283,9 +284,9 @@ class PractitionerHandler(ResourceHandler):
         qualification = _one("qualification", values_of(params, "qualification"))
         if qualification:
             query["quality"] = _quality_of("qualification", qualification)
-        page = directory_search(call.gw).professionals(call.principal, ProfessionalQuery(**query), count=count,
+        page = directory_search(call.cases).professionals(call.principal, ProfessionalQuery(**query), count=count,
                                                        offset=offset_cursor(cursor), channel=CHANNEL)
-        return SearchResult([practitioner_resource(call.gw, e) for e in page.items],
+        return SearchResult([practitioner_resource(call.cases, e) for e in page.items],
                             str(page.next_offset) if page.next_offset is not None else None, total=page.total)
 
 
@@ -302,7 +303,7 @@ class PractitionerRoleHandler(ResourceHandler):
     paths = {"identifier": "PractitionerRole.practitioner.identifier", "search": "PractitionerRole"}
 
     def read(self, call: Call, id: str) -> dict[str, Any]:
-        return practitioner_role_resource(call.gw, _professional(self, call, id))
+        return practitioner_role_resource(call.cases, _professional(self, call, id))
 
     def search(self, call: Call, params: list[tuple[str, str]], count: int, cursor: str | None) -> SearchResult:
         query: dict[str, str] = {}
@@ -312,9 +313,9 @@ class PractitionerRoleHandler(ResourceHandler):
         role = _one("role", values_of(params, "role"))
         if role:
             query["quality"] = _quality_of("role", role)
-        page = directory_search(call.gw).professionals(call.principal, ProfessionalQuery(**query), count=count,
+        page = directory_search(call.cases).professionals(call.principal, ProfessionalQuery(**query), count=count,
                                                        offset=offset_cursor(cursor), channel=CHANNEL)
-        return SearchResult([practitioner_role_resource(call.gw, e) for e in page.items],
+        return SearchResult([practitioner_role_resource(call.cases, e) for e in page.items],
                             str(page.next_offset) if page.next_offset is not None else None, total=page.total)
 
 
@@ -333,10 +334,10 @@ class OrganizationHandler(ResourceHandler):
 
     def read(self, call: Call, id: str) -> dict[str, Any]:
         try:
-            record = call.gw.directory.organisation(call.principal, id, channel=CHANNEL)
+            record = call.cases.directory.organisation(call.principal, id, channel=CHANNEL)
         except DomainError as exc:
             raise _as_not_found(exc, self) from None
-        return organization_resource(directory_search(call.gw).organisation_entry(record))
+        return organization_resource(directory_search(call.cases).organisation_entry(record))
 
     def search(self, call: Call, params: list[tuple[str, str]], count: int, cursor: str | None) -> SearchResult:
         query: dict[str, Any] = {}
@@ -348,7 +349,7 @@ class OrganizationHandler(ResourceHandler):
         name = _one("name", values_of(params, "name"))
         if name:
             query["name"] = name
-        page = directory_search(call.gw).organisations(call.principal, OrganisationQuery(**query), count=count,
+        page = directory_search(call.cases).organisations(call.principal, OrganisationQuery(**query), count=count,
                                                        offset=offset_cursor(cursor), channel=CHANNEL)
         return SearchResult([organization_resource(e) for e in page.items],
                             str(page.next_offset) if page.next_offset is not None else None, total=page.total)
@@ -356,7 +357,7 @@ class OrganizationHandler(ResourceHandler):
 
 def _professional(handler: ResourceHandler, call: Call, nihii: str) -> ProfessionalEntry:
     try:
-        record = call.gw.directory.professional(call.principal, nihii, channel=CHANNEL)
+        record = call.cases.directory.professional(call.principal, nihii, channel=CHANNEL)
     except DomainError as exc:
         raise _as_not_found(exc, handler) from None
     return professional_entry(call.principal, record)

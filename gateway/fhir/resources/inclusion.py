@@ -72,7 +72,7 @@ class EpisodeOfCareHandler(ResourceHandler):
             "created_at": instant(view.created_at), "version": str(view.version), "updated_at": instant(view.updated_at),
         }
         resource = mapping("inclusion").to_fhir(values)
-        resource["status"] = fhir_status(view.start_date, view.end_date, call.gw.clock.today())
+        resource["status"] = fhir_status(view.start_date, view.end_date, call.cases.clock.today())
         complete_recorded_by(resource)
         if view.restricted:  # DS-3: shown to whom the law requires, marked
             from gateway.fhir.resources.rights import RESTRICTED_LABEL
@@ -85,7 +85,7 @@ class EpisodeOfCareHandler(ResourceHandler):
         start = date.fromisoformat(str(items["start_date"]))
         end = date.fromisoformat(str(items["end_date"])) if items.get("end_date") else None
         view = InclusionView(
-            id=current.id, version=v.version, patient_niss=call.gw.ctx.pseudonyms.reveal(str(items["patient"])),
+            id=current.id, version=v.version, patient_niss=call.cases.ctx.pseudonyms.reveal(str(items["patient"])),
             psi_nihii=str(items["psi"]), status=str(items["status"]), start_date=start, end_date=end,
             billing_start=date.fromisoformat(str(items["billing_start"])),
             billing_end=date.fromisoformat(str(items["billing_end"])) if items.get("billing_end") else None,
@@ -97,11 +97,11 @@ class EpisodeOfCareHandler(ResourceHandler):
 
     # --------------------------------------------------------- interactions
     def read(self, call: Call, id: str) -> dict[str, Any]:
-        return self.to_fhir(call, call.gw.inclusions.get(call.principal, id, channel=CHANNEL))
+        return self.to_fhir(call, call.cases.inclusions.get(call.principal, id, channel=CHANNEL))
 
     def _versions(self, call: Call, id: str) -> list[dict[str, Any]]:
-        current = call.gw.inclusions.get(call.principal, id, channel=CHANNEL)
-        return [self._version_to_fhir(call, v, current) for v in call.gw.inclusions.history(call.principal, id, channel=CHANNEL)]
+        current = call.cases.inclusions.get(call.principal, id, channel=CHANNEL)
+        return [self._version_to_fhir(call, v, current) for v in call.cases.inclusions.history(call.principal, id, channel=CHANNEL)]
 
     def vread(self, call: Call, id: str, vid: str) -> dict[str, Any]:
         for resource in self._versions(call, id):
@@ -119,13 +119,13 @@ class EpisodeOfCareHandler(ResourceHandler):
         from gateway.fhir.search import parse_count
 
         patient = values_of(params, "patient-identifier")
-        count = parse_count(dict(params).get("_count"), call.gw.settings.default_page_size, call.gw.settings.max_page_size)
+        count = parse_count(dict(params).get("_count"), call.cases.settings.default_page_size, call.cases.settings.max_page_size)
         since = instant_predicate("_since", ["ge" + v for v in values_of(params, "_since")])
-        page = call.gw.inclusions.search(call.principal, InclusionQuery(
+        page = call.cases.inclusions.search(call.principal, InclusionQuery(
             patient_niss=ssin("patient-identifier", patient[0]) if patient else None, page_size=count), channel=CHANNEL)
         versions = []
         for view in page.items:
-            for v in call.gw.inclusions.history(call.principal, view.id, channel=CHANNEL):
+            for v in call.cases.inclusions.history(call.principal, view.id, channel=CHANNEL):
                 if since is None or since(v.at):
                     resource = self._version_to_fhir(call, v, view)
                     versions.append((resource, "POST" if v.version == 1 else "PUT", resource["meta"]["lastUpdated"]))
@@ -133,7 +133,7 @@ class EpisodeOfCareHandler(ResourceHandler):
 
     def create(self, call: Call, resource: dict[str, Any]) -> Written:
         values = mapping("inclusion").from_fhir(resource)
-        view = call.gw.inclusions.declare(call.principal, DeclareInclusion(
+        view = call.cases.inclusions.declare(call.principal, DeclareInclusion(
             patient_niss=values["patient_niss"], psi_nihii=values["psi_nihii"], status=values["status"],
             start_date=values["start_date"], end_date=values["end_date"],
             consent_decision=values["consent_decision"], consent_date=values["consent_date"],
@@ -142,7 +142,7 @@ class EpisodeOfCareHandler(ResourceHandler):
 
     def update(self, call: Call, id: str, resource: dict[str, Any], if_match: int | None) -> Written:
         wanted = mapping("inclusion").from_fhir(resource)
-        view = call.gw.inclusions.replace(
+        view = call.cases.inclusions.replace(
             call.principal, id, status=wanted["status"], start_date=wanted["start_date"], end_date=wanted["end_date"],
             patient_niss=wanted["patient_niss"], psi_nihii=wanted["psi_nihii"],
             consent_decision=wanted["consent_decision"] if wanted["consent_decision"] is not None else UNSET,
@@ -157,7 +157,7 @@ class EpisodeOfCareHandler(ResourceHandler):
         kind = values_of(params, "type")
         statuses = set(values_of(params, "status"))
         period = period_predicate("date", values_of(params, "date"))
-        today = call.gw.clock.today()
+        today = call.cases.clock.today()
 
         def keep(start: date, end: date | None) -> bool:
             if statuses and fhir_status(start, end, today) not in statuses:
@@ -172,13 +172,13 @@ class EpisodeOfCareHandler(ResourceHandler):
             updated=instant_predicate("_lastUpdated", values_of(params, "_lastUpdated")),
             page_size=count, cursor=cursor,
         )
-        page = call.gw.inclusions.search(call.principal, query, channel=CHANNEL)
+        page = call.cases.inclusions.search(call.principal, query, channel=CHANNEL)
         included: list[dict[str, Any]] = []
         if values_of(params, "_revinclude"):  # Provenance:target, checked by check_includes
             from gateway.fhir.resources.audit import provenance
 
             for view in page.items:
-                included += [provenance(v) for v in call.gw.inclusions.history(call.principal, view.id, channel=CHANNEL)]
+                included += [provenance(v) for v in call.cases.inclusions.history(call.principal, view.id, channel=CHANNEL)]
         outcome = None
         if page.principal_elsewhere:
             outcome = {"resourceType": "OperationOutcome", "issue": [{

@@ -10,7 +10,7 @@ from gateway.fhir.handler import Call, SearchResult
 from gateway.fhir.outcome import FhirError
 from gateway.fhir.resources.common import ssin, values_of
 from gateway.fhir.search import parse_token
-from gateway.identity.principal import Role
+from gateway.domain.principal import Role
 
 PATIENT_IDENTIFIER = "https://care-gateway.be/fhir/SearchParameter/patient-identifier"
 

@@ -198,7 +198,7 @@ class ServiceRequestHandler(ResourceHandler):
     })
 
     def read(self, call: Call, id: str) -> dict[str, Any]:
-        return service_request(call.gw.referrals.get(call.principal, id, channel=CHANNEL))
+        return service_request(call.cases.referrals.get(call.principal, id, channel=CHANNEL))
 
     def vread(self, call: Call, id: str, vid: str) -> dict[str, Any]:
         return _current_version(self.read(call, id), vid)
@@ -215,7 +215,7 @@ class ServiceRequestHandler(ResourceHandler):
             valid_until=values["valid_until"], status=values["status"],
             performers=tuple(_performers(incoming, values["performer_role"])),
         )
-        return Written(service_request(call.gw.referrals.create(call.principal, spec, channel=CHANNEL)), True)
+        return Written(service_request(call.cases.referrals.create(call.principal, spec, channel=CHANNEL)), True)
 
     def update(self, call: Call, id: str, resource: dict[str, Any], if_match: int | None) -> Written:
         """One act (as the SOAP face's ChangeReferralStatus): the domain reads
@@ -243,7 +243,7 @@ class ServiceRequestHandler(ResourceHandler):
             same = incoming.get("status") == conceptmap(SR_STATUS).to_wire(view.status)
             return view.status if same else wanted["status"]
 
-        moved = call.gw.referrals.transition(call.principal, id, target, expected_version=if_match, check=only_the_status,
+        moved = call.cases.referrals.transition(call.principal, id, target, expected_version=if_match, check=only_the_status,
                                              same_is_noop=True, channel=CHANNEL)
         return Written(service_request(moved), False)
 
@@ -251,7 +251,7 @@ class ServiceRequestHandler(ResourceHandler):
         niss = patient_niss(call, params, "referrals")
         statuses = token_codes(params, "status", REQUEST_STATUS)
         to_wire = conceptmap(SR_STATUS).to_wire
-        views = [v for v in call.gw.referrals.for_patient(call.principal, niss, channel=CHANNEL)
+        views = [v for v in call.cases.referrals.for_patient(call.principal, niss, channel=CHANNEL)
                  if statuses is None or to_wire(v.status) in statuses]
         return page([service_request(v) for v in views], count, cursor)
 
@@ -287,7 +287,7 @@ class TaskHandler(ResourceHandler):
         if not id.startswith(TASK_PREFIX):
             raise FhirError.simple(404, "not-found", f"No Task {id}: a referral's Task is task-<referral id>.",
                                    error_code="unknown-task", expression="Task.id")
-        return call.gw.referrals.get(call.principal, id[len(TASK_PREFIX):], channel=CHANNEL)
+        return call.cases.referrals.get(call.principal, id[len(TASK_PREFIX):], channel=CHANNEL)
 
     def read(self, call: Call, id: str) -> dict[str, Any]:
         return task(self._referral(call, id))
@@ -329,7 +329,7 @@ class TaskHandler(ResourceHandler):
             same = incoming.get("status") == conceptmap(TASK_STATUS_MAP).to_wire(view.status)
             return view.status if same else values["status"]
 
-        moved = call.gw.referrals.transition(call.principal, referral_id, target, expected_version=if_match,
+        moved = call.cases.referrals.transition(call.principal, referral_id, target, expected_version=if_match,
                                              check=owner_is_a_performer, same_is_noop=True, channel=CHANNEL)
         return Written(task(moved), creating and moved.status != before.get("status"))
 
@@ -340,12 +340,12 @@ class TaskHandler(ResourceHandler):
             views = []
             for ref in {r for raw in focus for r in raw.split(",")}:
                 try:
-                    views.append(call.gw.referrals.get(call.principal, _referral_id(ref if "/" in ref else f"ServiceRequest/{ref}"),
+                    views.append(call.cases.referrals.get(call.principal, _referral_id(ref if "/" in ref else f"ServiceRequest/{ref}"),
                                                        channel=CHANNEL))
                 except NotFound:
                     continue
         else:
-            views = call.gw.referrals.for_patient(call.principal, patient_niss(call, params, "tasks"), channel=CHANNEL)
+            views = call.cases.referrals.for_patient(call.principal, patient_niss(call, params, "tasks"), channel=CHANNEL)
         to_wire = conceptmap(TASK_STATUS_MAP).to_wire
         kept = [task(v) for v in sorted(views, key=lambda v: (v.created_at, v.id)) if statuses is None or to_wire(v.status) in statuses]
         return page(kept, count, cursor)

@@ -28,7 +28,7 @@ from gateway.conformance.suites.loader import seconds
 from gateway.conformance.suites.model import Exchange
 from gateway.identity.xml import UnsafeXml, parse_untrusted
 
-SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+from gateway.namespaces import SOAP11_NS as SOAP11
 WRAPPER = "{urn:care-gateway:conformance:wrapper}Wrapper"
 
 

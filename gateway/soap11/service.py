@@ -19,11 +19,11 @@ from fastapi.responses import Response
 from lxml import etree
 
 from gateway.identity.errors import TokenRejected
-from gateway.identity.principal import Principal
+from gateway.domain.principal import Principal
 from gateway.identity.wssecurity import MessageVerifier, Mode
 from gateway.identity.xml import MAX_BYTES, UnsafeXml, parse_untrusted
 from gateway.namespaces import WSDL_NS, WSDL_SOAP_NS  # noqa: F401  (WSDL_NS re-exported)
-from gateway.soap.envelope import (
+from gateway.soap11.envelope import (
     STATUS_ERROR,
     STATUS_NOT_AUTHORIZED,
     Envelope,

@@ -19,12 +19,12 @@ from typing import Mapping
 
 from lxml import etree
 
-from gateway.identity.principal import Principal
+from gateway.domain.principal import Principal
 from gateway.identity.xml import MAX_BYTES
-from gateway.soap.envelope import STATUS_NOT_AUTHORIZED, SoapFault
-from gateway.soap.service import WSDL_NS, WSDL_SOAP_NS, Handler, Security, SoapRequest, SoapService
+from gateway.soap11.envelope import STATUS_NOT_AUTHORIZED, SoapFault
+from gateway.soap11.service import WSDL_NS, WSDL_SOAP_NS, Handler, Security, SoapRequest, SoapService
 
-XS_NS = "http://www.w3.org/2001/XMLSchema"
+from gateway.namespaces import XS_NS
 _SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 

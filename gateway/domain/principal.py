@@ -1,4 +1,5 @@
-"""The caller as the domain sees it, whatever the token it came with.
+"""The caller as the domain sees it, whatever the token it came with: the
+domain's notion of who acts, which identity builds from verified tokens.
 
 A face verifies a token (SAML 1.1 holder-of-key, JWT) and yields one
 Principal. The Principal states claims; the access policy still checks the
@@ -25,6 +26,19 @@ class Role(StrEnum):
     DPO = "dpo"  # the data protection officer: handles the people's rights requests (DS-2..DS-4), nothing else
     ORGANISATION = "organisation"  # an organisation acting as itself (OAuth2 client_credentials): no IC function (IC-A9)
     SYSTEM = "system"
+    # Return to work (return-to-work.md, "Users and roles"): each acts for an
+    # organisation named by its CBE; Integrated Care denies them all (IC-A9).
+    OA_PHYSICIAN = "oa-physician"
+    OA_TEAM = "oa-team"
+    OA_RTW_COORDINATOR = "oa-rtw-coordinator"
+    OA_ADMIN = "oa-admin"
+    PREV_PHYSICIAN = "prev-physician"
+    PREV_NURSE = "prev-nurse"
+    PREV_ADMIN = "prev-admin"
+    REG_COUNSELLOR = "reg-counsellor"
+    REG_LIST_MANAGER = "reg-list-manager"
+    INAMI_EXPERT = "inami-expert"
+    INAMI_INSPECTOR = "inami-inspector"
 
 
 @dataclass(frozen=True)
