@@ -220,6 +220,25 @@ name = "sandbox"
 issuer = "{issuer}"
 discovery_url = "{platform.base_url}{REALM}/.well-known/openid-configuration"
 audiences = ["{ACCESS_TOKEN_AUDIENCE}"]
-""", encoding="utf-8")
+{_bcss_trust(platform)}""", encoding="utf-8")
     written.append(settings)
     return written
+
+
+def _bcss_trust(platform: Platform) -> str:
+    """The second ``[[trust.oidc]]``: the crossroads bank's IdP, where the
+    regional services' users of return to work sign in (RP-S1), with its claims."""
+    from gateway.ehealth.oauth_keys import ACCESS_TOKEN_AUDIENCE
+    from gateway.ehealth.rtw.signin import BCSS_CLAIMS, BCSS_REALM, bcss_issuer
+
+    claims = "\n".join(f'{field} = "{claim}"' for field, claim in BCSS_CLAIMS.items())
+    return f"""
+[[trust.oidc]]
+name = "bcss"
+issuer = "{bcss_issuer(platform.settings.public_url)}"
+discovery_url = "{platform.base_url}{BCSS_REALM}/.well-known/openid-configuration"
+audiences = ["{ACCESS_TOKEN_AUDIENCE}"]
+
+[trust.oidc.claims]
+{claims}
+"""

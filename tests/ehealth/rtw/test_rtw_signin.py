@@ -54,3 +54,14 @@ def test_rp_s1_each_idp_signs_in_its_own_users_only(client: TestClient, key: str
 def test_sources_refuse_calls_without_a_machine_token(client: TestClient) -> None:
     answer = client.post("/ehealth/CIN/MemberData/v1/affiliation", json={"ssin": "85073003328"})
     assert answer.status_code == 401 and answer.json()["error"] == "invalid_token"
+
+
+def test_rp_s1_sandbox_trust_names_both_identity_providers(platform, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from gateway.ehealth.platform import write_trust_files
+    from gateway.trust import TrustSettings
+
+    write_trust_files(platform, tmp_path)
+    monkeypatch.setenv("CARE_GATEWAY_SETTINGS", str(tmp_path / "care-gateway.toml"))
+    issuers = {o.name: o for o in TrustSettings.load().oidc}
+    assert issuers["bcss"].issuer == bcss_issuer(platform.settings.public_url)
+    assert issuers["bcss"].claims.role == BCSS_CLAIMS["role"] and issuers["sandbox"].claims.role == "role"
