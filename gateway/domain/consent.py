@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from gateway.domain.acts import Act, well_formed_id
 from gateway.domain.context import DomainContext
-from gateway.domain.errors import AccessDenied, Concealed, NotFound
+from gateway.domain.consent_versions import as_version, thread_of, thread_rows, versions_of
+from gateway.domain.errors import AccessDenied, Concealed, InvalidInput, NotFound, VersionConflict
 from gateway.domain.inclusions import (
     check_decision,
     add_consent,
@@ -96,7 +97,9 @@ class ConsentService:
                 raise NotFound("unknown-patient", "This patient is not included in your project.", rule="IC-A3", path="patient.niss")
             rows = visible_consents(act.session, pseudonym, decision.own_psi)
             act.detail["returned"] = len(rows)
-            return [v for i, r in enumerate(rows) if (v := consent_view(ctx, r, in_force=i == len(rows) - 1)) is not None]
+            versions = versions_of(act.session, rows)  # DS-5: each decision as a version of its Consent
+            return [as_version(v, r, versions) for i, r in enumerate(rows)
+                    if (v := consent_view(ctx, r, in_force=i == len(rows) - 1)) is not None]
 
         return ctx.runner.run(principal, "consent.read", body, channel=channel, resource_type="consent")
 
@@ -107,29 +110,102 @@ class ConsentService:
         ctx = self.ctx
 
         def body(act: Act) -> ConsentView:
-            own_psi = None
-            if principal.role in PSI_ROLES:  # standing first: its refusal must not depend on the id
-                own_psi = act.require(ctx.policy.standing(principal), names_rule=False).own_psi
-            row = act.session.execute(
-                select(ConsentDecision).where(ConsentDecision.public_id == consent_id)
-            ).scalar_one_or_none() if well_formed_id(consent_id) else None
-            if row is None:
-                raise unknown_consent()
-            act.patient_pseudonym = row.patient_pseudonym
-            if own_psi is not None and not (in_project(act.session, row.patient_pseudonym, own_psi)
-                                            and consent_visible(row, consent_projects(act.session, [row]), own_psi)):
-                act.rule = "IC-A3"
-                raise Concealed(unknown_consent(), AccessDenied(
-                    "not-own-psi", "A consent decision of another integrated-care project, or of a patient outside the caller's.",
-                    rule="IC-A3"))
-            niss = ctx.pseudonyms.reveal(row.patient_pseudonym)
-            person = ctx.register.person(niss)
-            same = person is not None and principal.niss in (person.niss, *person.previous_niss)
-            decision = act.require(ctx.policy.consult(principal, niss, same_person=same))
-            seen = visible_consents(act.session, row.patient_pseudonym, decision.own_psi)
-            return consent_view(ctx, row, in_force=bool(seen) and seen[-1].id == row.id)  # type: ignore[return-value]
+            row, seen = self._open(act, consent_id)
+            return self._versions(act, row, seen)[-1]
 
         return ctx.runner.run(principal, "consent.read", body, channel=channel, resource_type="consent", resource_id=consent_id)
+
+    def _open(self, act: Act, consent_id: str, *, modify: bool = False) -> tuple[ConsentDecision, list[ConsentDecision]]:
+        """The first decision of Consent ``consent_id`` and the patient's
+        decisions the caller sees, under the consult rules (or, ``modify``,
+        the rules for changing the consent, IC-A5..IC-A7); for PSI staff
+        another project's Consent does not exist (IC-A3)."""
+        ctx, principal = self.ctx, act.principal
+        own_psi = None
+        if principal.role in PSI_ROLES:  # standing first: its refusal must not depend on the id
+            own_psi = act.require(ctx.policy.standing(principal), names_rule=False).own_psi
+        row = act.session.execute(
+            select(ConsentDecision).where(ConsentDecision.public_id == consent_id)
+        ).scalar_one_or_none() if well_formed_id(consent_id) else None
+        if row is None or row.thread_id is not None:  # a later version's own id is never shown
+            raise unknown_consent()
+        act.patient_pseudonym = row.patient_pseudonym
+        if own_psi is not None and not (in_project(act.session, row.patient_pseudonym, own_psi)
+                                        and consent_visible(row, consent_projects(act.session, [row]), own_psi)):
+            act.rule = "IC-A3"
+            raise Concealed(unknown_consent(), AccessDenied(
+                "not-own-psi", "A consent decision of another integrated-care project, or of a patient outside the caller's.",
+                rule="IC-A3"))
+        niss = ctx.pseudonyms.reveal(row.patient_pseudonym)
+        person = ctx.register.person(niss)
+        same = person is not None and principal.niss in (person.niss, *person.previous_niss)
+        if modify:
+            psi = self._psi_in_view(act, row.patient_pseudonym)
+            decision = act.require(ctx.policy.modify(principal, niss, psi, {Field.CONSENT}, same_person=same))
+        else:
+            decision = act.require(ctx.policy.consult(principal, niss, same_person=same))
+        return row, visible_consents(act.session, row.patient_pseudonym, decision.own_psi)
+
+    def _versions(self, act: Act, first: ConsentDecision, seen: list[ConsentDecision]) -> list[ConsentView]:
+        """The versions of ``first``'s Consent the caller sees, oldest first;
+        only the patient's decision in force is in force."""
+        rows = [r for r in seen if thread_of(r) == first.public_id] or [first]
+        versions = versions_of(act.session, rows)
+        return [as_version(consent_view(self.ctx, r, in_force=bool(seen) and seen[-1].id == r.id), r, versions)  # type: ignore[arg-type]
+                for r in rows]
+
+    def versions(self, principal: Principal, consent_id: str, *, channel: str = "internal") -> list[ConsentView]:
+        """Every version of one Consent (DS-5: each decision, who recorded it, when), oldest first."""
+        def body(act: Act) -> list[ConsentView]:
+            row, seen = self._open(act, consent_id)
+            views = self._versions(act, row, seen)
+            act.detail["returned"] = len(views)
+            return views
+
+        return self.ctx.runner.run(principal, "consent.history", body, channel=channel, resource_type="consent",
+                                   resource_id=consent_id)
+
+    def update(
+        self, principal: Principal, consent_id: str, decision: str, decision_date: date, *, withdraw: bool = False,
+        patient_niss: str | None = None, expected_version: int | None = None, channel: str = "internal",
+    ) -> ConsentView:
+        """Record the next version of a Consent (DS-5): a new decision, or the
+        withdrawal of the consent (stored as refuse from ``decision_date``),
+        under the rules for changing it (IC-A5..IC-A7). ``expected_version``
+        is the version the caller read (If-Match)."""
+        ctx = self.ctx
+
+        def body(act: Act) -> ConsentView:
+            first, _ = self._open(act, consent_id, modify=True)
+            act.rule = "DS-5" if withdraw else act.rule
+            niss = ctx.pseudonyms.reveal(first.patient_pseudonym)
+            if patient_niss is not None and check_patient_niss(patient_niss) not in self._numbers(niss):
+                raise InvalidInput("immutable-element", "The patient of a consent cannot change; record a decision for the other "
+                                   "patient.", rule="IC-R11", path="patient.niss")
+            versions = thread_rows(act.session, consent_id)
+            if expected_version is not None and expected_version != len(versions):
+                raise VersionConflict("version-conflict", f"Consent {consent_id} is at version {len(versions)}, not "
+                                      f"{expected_version}; read it again and retry.", path="version")
+            value = "refuse" if withdraw else check_decision(decision)
+            check_consent_date(decision_date, act.today)
+            psi = self._psi_in_view(act, first.patient_pseudonym)
+            inclusion = act.session.execute(  # PSI staff record with their own project's inclusion (IC-A6)
+                select(Inclusion.id).where(Inclusion.patient_pseudonym == first.patient_pseudonym, Inclusion.psi_nihii == psi)
+                .order_by(Inclusion.start_date.desc()).limit(1)).scalar_one_or_none() if psi is not None else None
+            row = add_consent(act, first.patient_pseudonym, value, decision_date, inclusion)
+            row.thread_id, row.withdrawn = consent_id, withdraw
+            act.session.flush()
+            act.resource_type, act.resource_id = "consent", consent_id
+            act.detail.update(decision=value, version=len(versions) + 1, **({"withdrawn": True} if withdraw else {}))
+            view = consent_view(ctx, row)
+            return as_version(view, row, {row.id: (consent_id, len(versions) + 1)})  # type: ignore[arg-type]
+
+        return ctx.runner.run(principal, "consent.withdraw" if withdraw else "consent.update", body, channel=channel,
+                              resource_type="consent", resource_id=consent_id)
+
+    def _numbers(self, niss: str) -> tuple[str, ...]:
+        person = self.ctx.register.person(niss)
+        return (niss, *((person.niss, *person.previous_niss) if person else ()))
 
     def current(self, principal: Principal, patient_niss: str, *, channel: str = "internal") -> ConsentView | None:
         history = self.history(principal, patient_niss, channel=channel)

@@ -31,6 +31,9 @@ class ConsentView:
     id: str | None = None  # the public id (random), never the internal sequence
     patient_niss: str | None = None
     in_force: bool = True
+    resource_id: str | None = None  # DS-5: the Consent this decision is a version of (None: its own id)
+    version: int = 1  # its version there
+    withdrawn: bool = False  # recorded by withdrawing the consent (stored as refuse)
 
 
 @dataclass(frozen=True)

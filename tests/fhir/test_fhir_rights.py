@@ -198,3 +198,53 @@ def test_DS_2_the_capability_statement_names_both_task_profiles(live):
     assert PROFILE in entry["supportedProfile"] and entry["profile"].endswith("be-cg-referral-task")
     assert "code" in {p["name"] for p in entry["searchParam"]}
     assert json.dumps(entry).count("rights-") >= 1
+
+
+# ------------------------------------------------------------- DS-5: Consent updated as FHIR implementers do
+
+
+def test_DS_5_a_consent_is_updated_with_if_match_withdrawn_and_every_decision_is_in_its_history(live, as_, personas, inclusions):
+    from gateway.domain.model import AuditRecord
+    from sqlalchemy import select
+
+    niss = personas["patient-2"].niss
+    patient = as_("patient-2")
+    found = patient.get("Consent", **{"patient-identifier": f"{SSIN_SYSTEM}|{niss}"}).json()["entry"]
+    consent = valid(found[0]["resource"], None)
+    assert (consent["status"], consent["provision"]["type"], consent["meta"]["versionId"]) == ("active", "permit", "1")
+    assert len(research(live, personas)) == 2
+    cid = consent["id"]
+
+    assert patient.put(f"Consent/{cid}", dict(consent, provision={"type": "deny"}), None).status_code == 428
+    denied = patient.put(f"Consent/{cid}", dict(consent, provision={"type": "deny"}), "1")
+    assert denied.status_code == 200, denied.text
+    assert (denied.json()["meta"]["versionId"], denied.json()["provision"]["type"], denied.headers["ETag"]) == ("2", "deny", 'W/"2"')
+    assert research(live, personas) == []  # refused from now
+    assert patient.put(f"Consent/{cid}", dict(consent, provision={"type": "permit"}), "1").status_code == 412  # read again first
+    again = as_("gp").put(f"Consent/{cid}", dict(denied.json(), provision={"type": "permit"}), "2")  # IC-A5
+    assert again.status_code == 200 and again.json()["meta"]["versionId"] == "3"
+    assert len(research(live, personas)) == 2
+
+    withdrawn = patient.put(f"Consent/{cid}", dict(again.json(), status="inactive"), "3")
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert (withdrawn.json()["status"], withdrawn.json()["meta"]["versionId"]) == ("inactive", "4")
+    assert research(live, personas) == []  # DS-5: research stops; billing, a legal obligation, goes on
+    assert patient.get(f"Consent/{cid}").json()["status"] == "inactive"
+
+    history = patient.get(f"Consent/{cid}/_history").json()
+    assert [e["resource"]["meta"]["versionId"] for e in history["entry"]] == ["4", "3", "2", "1"]
+    assert [e["request"]["method"] for e in history["entry"]] == ["PUT", "PUT", "PUT", "POST"]
+    for entry in history["entry"]:
+        valid(entry["resource"], None)
+    first = patient.get(f"Consent/{cid}/_history/1").json()
+    assert (first["provision"]["type"], first["status"]) == ("permit", "inactive")
+    by_gp = patient.get(f"Consent/{cid}/_history/3").json()
+    assert by_gp["extension"][0]["extension"][1]["valueCode"] == "provider"  # who recorded each decision (IC-R11)
+    assert patient.get(f"Consent/{cid}/_history/9").status_code == 404
+    with live.gw.db.transaction() as session:
+        last = session.execute(select(AuditRecord).where(AuditRecord.action == "consent.withdraw")).scalars().all()
+    assert [(r.rule, r.resource_id, r.outcome) for r in last] == [("DS-5", cid, "allowed")]
+
+    capability = httpx.get(f"{live.base_url}/fhir/metadata").json()
+    entry = next(r for r in capability["rest"][0]["resource"] if r["type"] == "Consent")
+    assert {"update", "history-instance", "vread"} <= {i["code"] for i in entry["interaction"]}

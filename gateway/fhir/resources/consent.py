@@ -1,8 +1,12 @@
 """Consent <-> research consent decision (profile be-cg-research-consent).
 
-Each recorded decision is one Consent; the one in force is ``active``, the
-ones it superseded ``inactive``. Create records a new decision (IC-A5..A7);
-there is no update: a decision is changed by recording a new one."""
+A Consent holds one decision per version. Create records a new decision
+(IC-A5..A7) as version 1 of a new Consent; an update (PUT with If-Match)
+records the next decision as the next version of the same Consent, or, with
+``status`` inactive, withdraws the consent (DS-5: a version that denies from
+its date). History and vread show every version. The Consent holding the
+patient's decision in force is ``active``; superseded and withdrawn ones are
+``inactive``."""
 
 from __future__ import annotations
 
@@ -21,9 +25,12 @@ PROFILE = "https://care-gateway.be/fhir/StructureDefinition/be-cg-research-conse
 class ConsentHandler(ResourceHandler):
     resource_type = "Consent"
     profile = PROFILE
-    interactions = ("read", "vread", "create", "search-type")
-    documentation = ("A patient's research consent decision (items 1 and 2). Recording a new decision supersedes the one in force; "
-                     "the patient (IC-A7), a provider with a therapeutic relationship (IC-A5) or the PSI's staff (IC-A6) may record it.")
+    interactions = ("read", "vread", "update", "history-instance", "create", "search-type")
+    documentation = ("A patient's research consent decision (items 1 and 2). Recording a new decision (create) supersedes the one in "
+                     "force; the patient (IC-A7), a provider with a therapeutic relationship (IC-A5) or the PSI's staff (IC-A6) may "
+                     "record it. Update (PUT, If-Match required) records a new decision as the Consent's next version, or with "
+                     "status inactive withdraws the consent (DS-5: research stops from its dateTime, legal obligations remain); "
+                     "_history and vread show every version, with who recorded it (IC-R11).")
     search_params = (
         SearchParam("patient-identifier", "token", "The patient's NISS (required)", "https://care-gateway.be/fhir/SearchParameter/patient-identifier"),
         SearchParam("status", "token", "active (in force) | inactive (superseded)"),
@@ -33,11 +40,11 @@ class ConsentHandler(ResourceHandler):
 
     def to_fhir(self, view: ConsentView) -> dict[str, Any]:
         values = {
-            "id": str(view.id), "patient_niss": view.patient_niss, "decision": view.decision,
+            "id": str(view.resource_id or view.id), "patient_niss": view.patient_niss, "decision": view.decision,
             "decision_date": view.decision_date, "recorded_by_niss": view.recorded_by_niss if view.recorded_by_role != "system" else None,
             "recorded_by_role": view.recorded_by_role, "recorded_by_organisation": view.recorded_by_organisation,
-            "recorded_at": instant(view.recorded_at), "state": "active" if view.in_force else "inactive",
-            "version": "1", "updated_at": instant(view.recorded_at),
+            "recorded_at": instant(view.recorded_at), "state": "active" if view.in_force and not view.withdrawn else "inactive",
+            "version": str(view.version), "updated_at": instant(view.recorded_at),
         }
         resource = mapping("consent").to_fhir(values)
         complete_recorded_by(resource)
@@ -47,10 +54,31 @@ class ConsentHandler(ResourceHandler):
         return self.to_fhir(call.gw.consents.get(call.principal, id, channel=CHANNEL))
 
     def vread(self, call: Call, id: str, vid: str) -> dict[str, Any]:
-        if vid != "1":
-            raise FhirError.simple(404, "not-found", f"Consent/{id} has only version 1: a decision is never changed, only superseded.",
-                                   error_code="unknown-version")
-        return self.read(call, id)
+        versions = call.gw.consents.versions(call.principal, id, channel=CHANNEL)
+        found = [v for v in versions if str(v.version) == vid]
+        if not found:
+            raise FhirError.simple(404, "not-found", f"Consent/{id} has versions 1 to {len(versions)}.", error_code="unknown-version",
+                                   expression="Consent.meta.versionId")
+        return self.to_fhir(found[0])
+
+    def history_instance(self, call: Call, id: str) -> list[tuple[dict[str, Any], str, str]]:
+        """DS-5: every decision of the Consent, newest first, each with who recorded it."""
+        resources = [self.to_fhir(v) for v in call.gw.consents.versions(call.principal, id, channel=CHANNEL)]
+        return [(r, "POST" if r["meta"]["versionId"] == "1" else "PUT", r["meta"]["lastUpdated"]) for r in reversed(resources)]
+
+    def update(self, call: Call, id: str, resource: dict[str, Any], if_match: int | None) -> Written:
+        """DS-5: the next decision, or (status inactive) the withdrawal, as the next version."""
+        if if_match is None:
+            raise FhirError.simple(428, "required", "Give If-Match: W/\"<versionId>\" of the Consent you read: a consent decision is "
+                                   "never changed over one made meanwhile.", error_code="if-match-required", rule="DS-5")
+        status = resource.get("status")
+        if status not in ("active", "inactive"):
+            raise FhirError.simple(422, "business-rule", "Update a consent with status active (a new decision) or inactive (withdraw "
+                                   f"it), not {status!r}.", expression="Consent.status", error_code="invalid-status", rule="DS-5")
+        values = mapping("consent").from_fhir(resource, only={"patient_niss", "decision", "decision_date"})
+        view = call.gw.consents.update(call.principal, id, values["decision"], values["decision_date"], withdraw=status == "inactive",
+                                          patient_niss=values["patient_niss"], expected_version=if_match, channel=CHANNEL)
+        return Written(self.to_fhir(view), False)
 
     def create(self, call: Call, resource: dict[str, Any]) -> Written:
         values = mapping("consent").from_fhir(resource, only={"patient_niss", "decision", "decision_date"})
@@ -64,7 +92,10 @@ class ConsentHandler(ResourceHandler):
                                    expression="patient-identifier", error_code="patient-required")
         views = call.gw.consents.history(call.principal, ssin("patient-identifier", patient[0]), channel=CHANNEL)
         statuses = set(values_of(params, "status"))
-        resources = [self.to_fhir(v) for v in reversed(views)]
+        latest: dict[str, Any] = {}  # one Consent per id: its latest version the caller sees (DS-5)
+        for v in reversed(views):
+            latest.setdefault(str(v.resource_id or v.id), v)
+        resources = [self.to_fhir(v) for v in latest.values()]
         resources = [r for r in resources if not statuses or r["status"] in statuses]
         start = int(cursor) if cursor and cursor.isdigit() else 0
         page = resources[start:start + count]
