@@ -30,10 +30,11 @@ CORE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/Extension"
 ALWAYS_ALLOWED = ("http://nema.org/", "https://nema.org/", "http://dicom.nema.org/", "http://hl7.org/fhir/tools/StructureDefinition/")
 _KIND = "extension"
 # Where R4's own definitions use a core extension outside the context it declares (its snapshots put
-# structuredefinition-fhir-type on ElementDefinition.type, normative-version on any element): the HL7
-# validator accepts these places too, and so do we.
+# structuredefinition-fhir-type and regex on ElementDefinition.type, normative-version on any element):
+# the HL7 validator accepts these places too, and so do we.
 CONTEXT_FIXES: dict[str, tuple[str, ...]] = {
     "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type": ("ElementDefinition.type",),
+    "http://hl7.org/fhir/StructureDefinition/regex": ("ElementDefinition.type",),
     "http://hl7.org/fhir/StructureDefinition/structuredefinition-normative-version": ("Element",),
     "http://hl7.org/fhir/StructureDefinition/capabilitystatement-expectation": ("Element",),
     "http://hl7.org/fhir/StructureDefinition/capabilitystatement-prohibited": ("Element",),

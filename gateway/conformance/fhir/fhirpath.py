@@ -16,6 +16,10 @@
    or error), the HL7 validator filters like ``ofType()``. We filter, so that
    every resource with contained resources can be checked.
 4. **Silence.** ``trace()`` prints unless given a callback.
+5. **A type name first.** ``Identifier.where(...)`` on an Identifier (HL7
+   Belgium's ``be-inv-SSIN``) starts with the type of its focus, which
+   FHIRPath allows; fhirpathpy only knows it for resources, so the name is
+   taken off for data types.
 
 Parsed expressions are cached: parsing (ANTLR) costs far more than evaluating.
 """
@@ -181,12 +185,14 @@ class FhirPath:
     ) -> list[Any]:
         """Evaluate on ``focus`` (a resource, an element or a primitive of
         type ``focus_type``); ``%resource``/``%rootResource`` come from ``variables``."""
-        tree = self.parsed(expression)
         node: Any
         if isinstance(focus, abc.Mapping) and "resourceType" in focus:
             node = focus  # raw, as fhirpathpy expects, so that "Patient.name" filters by type
         else:
             node = nodes.ResourceNode(focus, focus_type, companion, None, None)
+            if focus_type and focus_type[:1].isupper() and expression.startswith(focus_type + "."):
+                expression = expression[len(focus_type) + 1:]
+        tree = self.parsed(expression)
         constants.reset()
         data_root = [node]
         ctx = {

@@ -291,6 +291,15 @@ class Walk:
                 if known is not None:
                     element, item_type, item_owner = known.root, TypeRef("Extension"), known
             self.value(value, companion, element, item_type, item_owner, item_path, scope)
+            if element is not child and child.constraints:
+                # an item of a slice is also an item of the sliced element: its invariants hold too
+                own = {c.key for c in element.constraints}
+                extra = tuple(c for c in child.constraints if c.key not in own)
+                if extra:
+                    code = item_type.code if item_type is not None else "BackboneElement"
+                    focus = code if code not in ("BackboneElement", "Element") else _base_path(child, owner)
+                    self.constraints(extra, value, companion if isinstance(companion, dict) else None, focus, item_path,
+                                     scope)
 
     def _slices(self, items: list[tuple[Any, Any]], child: ElementNode, path: str) -> list[ElementNode | None]:
         assert child.slicing is not None
@@ -409,8 +418,11 @@ class Walk:
                 self.issue("error", "structure", path, "the _ companion of a primitive must be a JSON object")
             else:
                 element_type = self.v.structures.for_type("Element")
-                if element_type is not None:
-                    host = frozenset((element.path, scope.element_path(path), *self.v.type_chain(code)))
+                host = frozenset((element.path, scope.element_path(path), *self.v.type_chain(code)))
+                if element.children:  # a profile that constrains the primitive's id or extensions (slices)
+                    parts = {name: node for name, node in element.children.items() if name != "value"}
+                    self.object(companion, parts, owner, path, scope, host=host)
+                elif element_type is not None:
                     self.object(companion, element_type.root.children, element_type, path, scope, host=host)
         constraints = [c for c in element.constraints if c.key != "ele-1"]
         if not element_has_content(value, companion):
@@ -436,6 +448,8 @@ class Walk:
         strength, value_set = element.binding
         if strength not in ("required", "extensible") or not value_set:
             return
+        if element.path == "CapabilityStatement.format" and value in ("xml", "json", "ttl"):
+            return  # R4 allows these three beside the MIME types the binding names
         candidates: list[tuple[str | None, str, str]] = []  # (system, code, path)
         if code in ("code", "string", "uri"):
             if isinstance(value, str):
