@@ -29,6 +29,7 @@ from gateway.domain.ports import CareFacts
 from gateway.domain.pseudonyms import PseudonymService
 
 if TYPE_CHECKING:
+    from gateway.ehealth.call_log import CallLog
     from gateway.ehealth.pki import SandboxPki
     from gateway.ehealth.sandbox.register import SandboxNationalRegister
     from gateway.ehealth.sandbox.registries import SandboxRegistries
@@ -80,11 +81,20 @@ class Platform:
     pki: "SandboxPki"
     pseudonyms: PseudonymService
     facts: CareFacts  # what the platform's own services know: registries plus TherLink's stored links
+    # the last calls its services answered, for the sandbox console (bounded, in memory; recorded only
+    # while sandbox actions are on)
+    calls: "CallLog" = field(default_factory=lambda: _call_log())
 
     @property
     def base_url(self) -> str:
         """The platform's services base, e.g. ``http://127.0.0.1:8000/ehealth``."""
         return self.settings.public_url.rstrip("/") + PREFIX
+
+
+def _call_log() -> "CallLog":
+    from gateway.ehealth.call_log import CallLog
+
+    return CallLog()
 
 
 def build_platform(settings: PlatformSettings, *, clock: Clock | None = None, db: Database | None = None) -> Platform:
@@ -144,13 +154,16 @@ def _service_routers() -> list[Callable[[Platform], APIRouter]]:
 
 def mount_platform(app: FastAPI, platform: Platform) -> None:
     """Serve the simulated services under ``/ehealth`` of ``app`` (and the
-    sandbox actions under ``/sandbox`` when they are on)."""
+    sandbox actions and console under ``/sandbox`` when they are on)."""
     for make in _service_routers():
         app.include_router(make(platform), prefix=PREFIX)
     if platform.settings.sandbox_actions:  # unauthenticated conveniences: never where data are real
         from gateway.ehealth.sandbox.actions import router as sandbox_actions
 
         app.include_router(sandbox_actions(platform))
+        from gateway.ehealth.console import mount_console  # /sandbox/console/ and the record of the last calls
+
+        mount_console(app, platform)
 
 
 def create_platform_app(platform: Platform) -> FastAPI:
@@ -164,6 +177,10 @@ def create_platform_app(platform: Platform) -> FastAPI:
     )
     app.state.platform = platform
     mount_platform(app, platform)
+    if platform.settings.sandbox_actions:  # the sandbox console is this service's home page
+        from gateway.ehealth.console import router as console
+
+        app.include_router(console(platform, at_root=True))
 
     @app.get("/health", tags=["operations"], summary="Liveness of the simulated platform")
     def health() -> Any:
