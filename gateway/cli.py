@@ -7,6 +7,7 @@
     care-gateway sandbox mutate ...    inject a national-register mutation (death, NISS change)
     care-gateway register sync         apply the register's mutation feed to inclusions
     care-gateway audit verify          check the audit trail's hash chain
+    care-gateway audit seal            seal the audit records not yet in the chain
     care-gateway purge [--dry-run]     delete what is past its retention period
     care-gateway backup --out FILE     a consistent backup while the gateway serves (DS-7)
     care-gateway restore FILE          restore into an empty database, audit chain verified
@@ -219,6 +220,27 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if report.intact else 1
 
 
+def cmd_audit_seal(args: argparse.Namespace) -> int:
+    from gateway.domain import audit
+
+    gw = _gateway(args, upgrade=False)
+    total = 0
+    while True:
+        with gw.db.transaction() as session:
+            sealed = audit.seal(session)
+        if sealed is None:  # a running gateway's sealer holds the head: it seals them
+            print(f"sealed {total} record(s); another sealer is at work and seals the rest")
+            return 0
+        total += sealed
+        if sealed < audit.SEAL_BATCH:
+            break
+    with gw.db.transaction() as session:
+        head = session.get(audit.AuditHead, 1)
+        position = head.seq if head is not None else 0
+    print(f"sealed {total} record(s); the chain now holds {position}")
+    return 0
+
+
 def cmd_mappings_docs(args: argparse.Namespace) -> int:
     from gateway.mapping.docs import render
 
@@ -343,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify = audit_commands.add_parser("verify", help="check the hash chain", description="Check that the audit chain is intact; exit 1 and say where it breaks if not.")
     _add_database(verify)
     verify.set_defaults(func=cmd_audit_verify)
+    seal = audit_commands.add_parser("seal", help="seal the records not yet in the chain", description="Chain every committed audit record not yet sealed (a running gateway does this after its commits; this is for after a stop or a restore).")
+    _add_database(seal)
+    seal.set_defaults(func=cmd_audit_seal)
 
     maps = commands.add_parser("mappings", help="the declarative mappings", description="The mappings FHIR <-> domain <-> SOAP kept in mappings/.")
     maps_commands = maps.add_subparsers(dest="mappings_command", metavar="ACTION", required=True)

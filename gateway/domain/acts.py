@@ -1,7 +1,8 @@
 """Running one act: one transaction, one policy decision, one audit record.
 
 A use case's body runs inside :meth:`ActRunner.run`. If it succeeds, its
-audit record is chained in the same transaction as its writes. If it raises
+audit record is appended in the same transaction as its writes (and sealed
+into the chain once committed, :mod:`gateway.domain.audit_sealer`). If it raises
 a :class:`DomainError` (a denial, a broken rule), everything it wrote is
 rolled back and the refusal is audited in a transaction of its own, so a
 refusal never changes stored data and is never lost from the trail (IC-R8,
@@ -24,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from gateway.domain import audit
 from gateway.domain.audit import AuditEntry
+from gateway.domain.audit_sealer import AuditSealer
 from gateway.domain.clock import Clock
 from gateway.domain.database import Database
 from gateway.domain.errors import AccessDenied, Concealed, Conflict, DomainError, VersionConflict
@@ -102,16 +104,17 @@ class Act:
 class ActRunner:
     """Wraps use-case bodies in a transaction and the audit trail."""
 
-    def __init__(self, db: Database, clock: Clock, pseudonyms: PseudonymService) -> None:
+    def __init__(self, db: Database, clock: Clock, pseudonyms: PseudonymService, sealer: AuditSealer | None = None) -> None:
         self.db = db
         self.clock = clock
         self.pseudonyms = pseudonyms
+        self.sealer = sealer or AuditSealer(db)  # seals the records once their acts are committed
 
     @contextmanager
     def atomic(self) -> Iterator[Session]:
         """Run several acts in one transaction: all are kept, or none.
 
-        Acts inside join the outer session and chain their audit records in
+        Acts inside join the outer session and append their audit records in
         it; if any raises, everything is rolled back and only the refusal is
         audited (in its own transaction, by :meth:`run`)."""
         if _OUTER.get() is not None:
@@ -124,6 +127,7 @@ class ActRunner:
                     yield session
                 finally:
                     _OUTER.reset(token)
+            self.sealer.committed()
         finally:
             for write in pending:  # refusals, audited once the group's transaction is over
                 write()
@@ -154,6 +158,7 @@ class ActRunner:
                 state["act"] = act
                 result = body(act)
                 audit.append(session, self._entry(act, "allowed"), now)
+            self.sealer.committed()
             log.info("%s by %s (%s): allowed [%s]", action, principal.role, principal.organisation or "-", act.rule or "-")
             return result
         except StaleDataError as exc:
@@ -236,6 +241,7 @@ class ActRunner:
             if act is None:
                 act = Act(session, principal, action, channel, now, self.clock.today(), actor)
             audit.append(session, self._entry(act, outcome, error), now)
+        self.sealer.committed()
         log.info(
             "%s by %s (%s): %s %s [%s] %s",
             action, principal.role, principal.organisation or "-", outcome, actual.code, actual.rule or "-", actual.message,

@@ -1,9 +1,25 @@
-"""The audit trail (IC-R8): one record per act, allowed or denied, chained by
-hash so that an edited, removed or re-ordered record is detected.
+"""The audit trail (IC-R8): one record per act, allowed or denied, made
+tamper-evident by a hash chain that is sealed in batches.
 
-``hash = SHA-256(prev_hash || canonical JSON of the record's fields)``. The
-head row is locked while a record is appended, so the chain has one order
-even with several gateway instances on one PostgreSQL database.
+Two steps, so that no act waits on another act's audit record:
+
+1. **Append** (:func:`append`), in the act's own transaction: the record is
+   inserted with the next ``seq`` from the database (SQLite's rowid,
+   PostgreSQL's sequence). No row is locked; the record commits or rolls
+   back with the act, so a committed act never lacks its record.
+2. **Seal** (:func:`seal`), after commits, by whoever runs it (the
+   in-process sealer of :mod:`gateway.domain.audit_sealer`, or
+   ``care-gateway audit seal``): the head row is locked by the sealer only,
+   the committed records not yet sealed are taken in ``seq`` order and
+   chained after the head, each given its ``position`` and
+   ``hash = SHA-256(prev_hash || canonical JSON of the record's fields)``.
+
+A record that commits after a seal began, even with a lower ``seq``, is
+sealed by the next one: the chain's order is the order of sealing, and
+``seq`` is kept inside each hash. :func:`verify` walks the chain by
+position from the genesis: an edited, removed, re-ordered or unsealed
+sealed record, or a chain cut short of its head, is reported. Records not
+yet sealed are counted, not verified: that is the window (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -12,19 +28,27 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.domain.model import AuditHead, AuditRecord
 
 GENESIS = "0" * 64
+SEAL_BATCH = 1000
+
+_RECORDS = AuditRecord.__table__
+_HEADS = AuditHead.__table__
+_CONTENT = [_RECORDS.c[name] for name in (
+    "seq", "at", "actor_pseudonym", "actor_role", "actor_organisation", "action", "outcome", "code", "rule",
+    "patient_pseudonym", "resource_type", "resource_id", "channel", "detail")]
 
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """What a use case says about one act, before it is chained."""
+    """What a use case says about one act, before it is appended."""
 
     actor_pseudonym: str
     actor_role: str
@@ -44,7 +68,9 @@ def _utc(at: datetime) -> datetime:
     return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
 
 
-def _canonical(record: AuditRecord) -> bytes:
+def _canonical(record: Any) -> bytes:
+    """The hashed form of a record's content (a mapped record or a row).
+    ``position`` is not in it: the chain's links fix the order."""
     body = {
         "seq": record.seq,
         "at": _utc(record.at).isoformat(timespec="microseconds"),
@@ -61,24 +87,14 @@ def _canonical(record: AuditRecord) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
 
 
-def record_hash(prev_hash: str, record: AuditRecord) -> str:
+def record_hash(prev_hash: str, record: Any) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + _canonical(record)).hexdigest()
 
 
-def _lock_head(session: Session) -> AuditHead:
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        session.add(AuditHead(id=1, seq=0, hash=GENESIS))
-        session.flush()
-        head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
-    return head
-
-
-def append(session: Session, entry: AuditEntry, at: datetime) -> AuditRecord:
-    """Chain one record after the head, in the caller's transaction."""
-    head = _lock_head(session)
-    record = AuditRecord(
-        seq=head.seq + 1,
+def append(session: Session, entry: AuditEntry, at: datetime) -> None:
+    """Append one record in the caller's transaction, unsealed. Takes no lock
+    beyond the new row: concurrent acts append side by side."""
+    session.execute(insert(_RECORDS).values(
         at=_utc(at),
         actor_pseudonym=entry.actor_pseudonym,
         actor_role=entry.actor_role,
@@ -92,57 +108,117 @@ def append(session: Session, entry: AuditEntry, at: datetime) -> AuditRecord:
         resource_id=entry.resource_id,
         channel=entry.channel,
         detail=dict(entry.detail),
-        prev_hash=head.hash,
-        hash="",
+    ))
+
+
+# ------------------------------------------------------------------ sealing
+
+
+def _lock_head(session: Session) -> tuple[int, str] | None:
+    """The head's (position, hash), locked for this sealer; None when another
+    sealer holds it (PostgreSQL's SKIP LOCKED: it will seal what is there)."""
+    query = select(_HEADS.c.seq, _HEADS.c.hash).where(_HEADS.c.id == 1)
+    row = session.execute(query.with_for_update(skip_locked=True)).first()
+    if row is not None:
+        return int(row[0]), str(row[1])
+    if session.execute(query).first() is not None:
+        return None  # it exists and is locked
+    try:
+        with session.begin_nested():
+            session.execute(insert(_HEADS).values(id=1, seq=0, hash=GENESIS))
+    except IntegrityError:  # another sealer made it meanwhile
+        return None
+    return 0, GENESIS
+
+
+def seal(session: Session, *, limit: int = SEAL_BATCH) -> int | None:
+    """Chain up to ``limit`` committed unsealed records after the head, in
+    ``seq`` order, in the caller's transaction. Returns how many were
+    sealed, or None if another sealer is at work (nothing was done)."""
+    head = _lock_head(session)
+    if head is None:
+        return None
+    position, prev_hash = head
+    rows = session.execute(
+        select(*_CONTENT).where(_RECORDS.c.position.is_(None)).order_by(_RECORDS.c.seq).limit(limit)
+    ).all()
+    if not rows:
+        return 0
+    links: list[dict[str, Any]] = []
+    for row in rows:
+        position += 1
+        digest = record_hash(prev_hash, row)
+        links.append({"k": row.seq, "p": position, "ph": prev_hash, "h": digest})
+        prev_hash = digest
+    session.execute(
+        update(_RECORDS).where(_RECORDS.c.seq == bindparam("k"))
+        .values(position=bindparam("p"), prev_hash=bindparam("ph"), hash=bindparam("h")),
+        links,
+        execution_options={"synchronize_session": False},
     )
-    record.hash = record_hash(head.hash, record)
-    session.add(record)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=record.seq, hash=record.hash))
-    head.seq, head.hash = record.seq, record.hash
-    return record
+    session.execute(update(_HEADS).where(_HEADS.c.id == 1).values(seq=position, hash=prev_hash))
+    return len(rows)
+
+
+def unsealed(session: Session) -> int:
+    """How many committed records wait to be sealed."""
+    return int(session.execute(select(func.count()).select_from(_RECORDS).where(_RECORDS.c.position.is_(None))).scalar_one())
+
+
+# ------------------------------------------------------------- verification
 
 
 @dataclass(frozen=True)
 class ChainReport:
-    """The outcome of a verification: intact, or where and why it breaks."""
+    """The outcome of a verification: intact, or where and why it breaks;
+    and how many records are not sealed yet (not covered by the chain)."""
 
     intact: bool
     records: int
     broken_at: int | None = None
     reason: str | None = None
+    unsealed: int = 0
 
     def describe(self) -> str:
+        waiting = (f"; {self.unsealed} record(s) appended since the last seal are not sealed yet "
+                   "(care-gateway audit seal seals them now)") if self.unsealed else "; none waits to be sealed"
         if self.intact:
-            return f"audit chain intact: {self.records} records verified"
-        return f"audit chain BROKEN at record {self.broken_at}: {self.reason} ({self.records} records read)"
+            return f"audit chain intact: {self.records} records verified{waiting}"
+        return (f"audit chain BROKEN at record {self.broken_at} of the chain: {self.reason} "
+                f"({self.records} records read{waiting})")
 
 
-def _records(session: Session, batch: int = 2000) -> Iterator[AuditRecord]:
+def _sealed(session: Session, batch: int = 2000) -> Iterator[Mapping[str, Any]]:
     last = 0
+    columns = [*_CONTENT, _RECORDS.c.position, _RECORDS.c.prev_hash, _RECORDS.c.hash]
     while True:
         rows = session.execute(
-            select(AuditRecord).where(AuditRecord.seq > last).order_by(AuditRecord.seq).limit(batch)
-        ).scalars().all()
+            select(*columns).where(_RECORDS.c.position > last).order_by(_RECORDS.c.position).limit(batch)
+        ).all()
         if not rows:
             return
         yield from rows
-        last = rows[-1].seq
-        session.expunge_all()
+        last = rows[-1].position
 
 
 def verify(session: Session) -> ChainReport:
-    """Walk the chain from the genesis and check every link and the head."""
-    prev_hash, expected_seq, count = GENESIS, 1, 0
-    for record in _records(session):
+    """Walk the sealed chain from the genesis: every position present once,
+    every link and hash right, the head at the chain's end."""
+    prev_hash, expected, count = GENESIS, 1, 0
+    waiting = unsealed(session)
+    for record in _sealed(session):
         count += 1
-        if record.seq != expected_seq:
-            return ChainReport(False, count, expected_seq, f"record {expected_seq} is missing (next is {record.seq})")
+        if record.position != expected:
+            return ChainReport(False, count, expected, f"record {expected} is missing (next is {record.position})", waiting)
         if record.prev_hash != prev_hash:
-            return ChainReport(False, count, record.seq, "its link to the previous record does not match")
+            return ChainReport(False, count, expected, "its link to the previous record does not match", waiting)
         if record_hash(prev_hash, record) != record.hash:
-            return ChainReport(False, count, record.seq, "its content does not match its hash (edited)")
-        prev_hash, expected_seq = record.hash, expected_seq + 1
-    head = session.get(AuditHead, 1)
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
-        return ChainReport(False, count, expected_seq, f"the head names record {head.seq} but the chain ends at {expected_seq - 1} (records removed from the end)")
-    return ChainReport(True, count)
+            return ChainReport(False, count, expected, "its content does not match its hash (edited)", waiting)
+        prev_hash, expected = record.hash, expected + 1
+    head = session.execute(select(_HEADS.c.seq, _HEADS.c.hash).where(_HEADS.c.id == 1)).first()
+    if head is None and count:
+        return ChainReport(False, count, expected, "the chain's head is missing", waiting)
+    if head is not None and (head.seq != expected - 1 or head.hash != prev_hash):
+        return ChainReport(False, count, expected, f"the head names record {head.seq} but the chain ends at "
+                           f"{expected - 1} (records removed from the end)", waiting)
+    return ChainReport(True, count, unsealed=waiting)

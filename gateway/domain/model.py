@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 PSEUDONYM = String(64)
@@ -192,13 +192,19 @@ class ReferralParty(Base):
 
 
 class AuditRecord(Base):
-    """One act, allowed or denied (IC-R8), chained to the previous record by
-    a SHA-256 hash so that any edit or removal shows."""
+    """One act, allowed or denied (IC-R8). Appended in the act's transaction
+    with the next ``seq`` (no lock taken); sealed later, in order, into the
+    SHA-256 hash chain: ``position`` in the chain, ``prev_hash`` and ``hash``
+    stay NULL until then (gateway/domain/audit.py)."""
 
     __tablename__ = "audit_record"
-    __table_args__ = (Index("ix_audit_patient", "patient_pseudonym", "seq"),)
+    __table_args__ = (
+        Index("ix_audit_patient", "patient_pseudonym", "seq"),
+        Index("ux_audit_position", "position", unique=True),
+        Index("ix_audit_unsealed", "seq", sqlite_where=text("position IS NULL"), postgresql_where=text("position IS NULL")),
+    )
 
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor_pseudonym: Mapped[str] = mapped_column(PSEUDONYM)
     actor_role: Mapped[str] = mapped_column(String(32))
@@ -212,13 +218,14 @@ class AuditRecord(Base):
     resource_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     channel: Mapped[str] = mapped_column(String(16))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), nullable=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class AuditHead(Base):
-    """The chain's head (one row): appending locks it, so records are chained
-    in one order even with several gateway instances."""
+    """The sealed chain's head (one row): its last position (``seq``) and hash.
+    Only the sealer locks it, never an act."""
 
     __tablename__ = "audit_head"
 
