@@ -33,7 +33,7 @@ from gateway.domain.model import ConsentDecision, Inclusion
 from gateway.domain.policy import PSI_ROLES, Field
 from gateway.domain.views import ConsentView
 from gateway.domain.visibility import consent_projects, consent_visible, in_project, visible_consents
-from gateway.identity.principal import Principal
+from gateway.domain.principal import Principal
 
 
 class ConsentService:

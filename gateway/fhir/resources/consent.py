@@ -51,10 +51,10 @@ class ConsentHandler(ResourceHandler):
         return _tidy(resource)
 
     def read(self, call: Call, id: str) -> dict[str, Any]:
-        return self.to_fhir(call.gw.consents.get(call.principal, id, channel=CHANNEL))
+        return self.to_fhir(call.cases.consents.get(call.principal, id, channel=CHANNEL))
 
     def vread(self, call: Call, id: str, vid: str) -> dict[str, Any]:
-        versions = call.gw.consents.versions(call.principal, id, channel=CHANNEL)
+        versions = call.cases.consents.versions(call.principal, id, channel=CHANNEL)
         found = [v for v in versions if str(v.version) == vid]
         if not found:
             raise FhirError.simple(404, "not-found", f"Consent/{id} has versions 1 to {len(versions)}.", error_code="unknown-version",
@@ -63,7 +63,7 @@ class ConsentHandler(ResourceHandler):
 
     def history_instance(self, call: Call, id: str) -> list[tuple[dict[str, Any], str, str]]:
         """DS-5: every decision of the Consent, newest first, each with who recorded it."""
-        resources = [self.to_fhir(v) for v in call.gw.consents.versions(call.principal, id, channel=CHANNEL)]
+        resources = [self.to_fhir(v) for v in call.cases.consents.versions(call.principal, id, channel=CHANNEL)]
         return [(r, "POST" if r["meta"]["versionId"] == "1" else "PUT", r["meta"]["lastUpdated"]) for r in reversed(resources)]
 
     def update(self, call: Call, id: str, resource: dict[str, Any], if_match: int | None) -> Written:
@@ -76,13 +76,13 @@ class ConsentHandler(ResourceHandler):
             raise FhirError.simple(422, "business-rule", "Update a consent with status active (a new decision) or inactive (withdraw "
                                    f"it), not {status!r}.", expression="Consent.status", error_code="invalid-status", rule="DS-5")
         values = mapping("consent").from_fhir(resource, only={"patient_niss", "decision", "decision_date"})
-        view = call.gw.consents.update(call.principal, id, values["decision"], values["decision_date"], withdraw=status == "inactive",
+        view = call.cases.consents.update(call.principal, id, values["decision"], values["decision_date"], withdraw=status == "inactive",
                                           patient_niss=values["patient_niss"], expected_version=if_match, channel=CHANNEL)
         return Written(self.to_fhir(view), False)
 
     def create(self, call: Call, resource: dict[str, Any]) -> Written:
         values = mapping("consent").from_fhir(resource, only={"patient_niss", "decision", "decision_date"})
-        view = call.gw.consents.record(call.principal, values["patient_niss"], values["decision"], values["decision_date"], channel=CHANNEL)
+        view = call.cases.consents.record(call.principal, values["patient_niss"], values["decision"], values["decision_date"], channel=CHANNEL)
         return Written(self.to_fhir(view), True)
 
     def search(self, call: Call, params: list[tuple[str, str]], count: int, cursor: str | None) -> SearchResult:
@@ -90,7 +90,7 @@ class ConsentHandler(ResourceHandler):
         if not patient:
             raise FhirError.simple(400, "required", "Search research consents by patient: patient-identifier=system|NISS.",
                                    expression="patient-identifier", error_code="patient-required")
-        views = call.gw.consents.history(call.principal, ssin("patient-identifier", patient[0]), channel=CHANNEL)
+        views = call.cases.consents.history(call.principal, ssin("patient-identifier", patient[0]), channel=CHANNEL)
         statuses = set(values_of(params, "status"))
         latest: dict[str, Any] = {}  # one Consent per id: its latest version the caller sees (DS-5)
         for v in reversed(views):
