@@ -17,7 +17,7 @@ from gateway.cli import build_parser, main
 
 COMMANDS = [
     [], ["serve"], ["db"], ["db", "upgrade"], ["db", "current"], ["sandbox"], ["sandbox", "personas"],
-    ["sandbox", "mutate"], ["register"], ["register", "sync"], ["audit"], ["audit", "verify"], ["purge"], ["mappings"], ["mappings", "docs"], ["sandbox", "credentials"],
+    ["sandbox", "mutate"], ["register"], ["register", "sync"], ["audit"], ["audit", "verify"], ["purge"], ["mappings"], ["mappings", "docs"], ["sandbox", "credentials"], ["sandbox", "serve"], ["sandbox", "trust"],
 ]
 
 
@@ -104,3 +104,31 @@ def test_sandbox_actions_can_be_switched_off(database, clock, tmp_path):
         assert (injected.status_code == 404) is (not enabled)
     assert Settings.from_env({"CARE_GATEWAY_SANDBOX_ACTIONS": "off"}).sandbox_actions is False
     assert Settings.from_env({}).sandbox_actions is True
+
+
+def test_organisation_credentials_and_trust_files_are_written(tmp_path, capsys):
+    """An insurer's or a hospital's vendor gets its organisation's key and
+    certificate without digging in the package; `sandbox trust` writes what
+    a gateway needs to trust a separate simulated platform."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from gateway.config import Settings
+    from gateway.trust import TrustSettings
+
+    nihii = "71514833000"  # the sandbox hospital
+    assert main(["sandbox", "credentials", f"org-{nihii}", "--out", str(tmp_path / "org")]) == 0
+    cert = x509.load_pem_x509_certificate((tmp_path / "org" / f"org-{nihii}.cert.pem").read_bytes())
+    assert nihii in cert.subject.rfc4514_string()
+    key, p12_cert, _ = pkcs12.load_key_and_certificates((tmp_path / "org" / f"org-{nihii}.p12").read_bytes(), b"sandbox")
+    assert key is not None and p12_cert == cert
+    assert main(["sandbox", "credentials", "org-12345678901", "--out", str(tmp_path / "x")]) == 2
+    assert "no organisation" in capsys.readouterr().err
+
+    assert main(["sandbox", "trust", "--platform-url", "http://127.0.0.1:8100", "--out", str(tmp_path / "trust")]) == 0
+    settings_file = tmp_path / "trust" / "care-gateway.toml"
+    trust = TrustSettings.load({"CARE_GATEWAY_SETTINGS": str(settings_file)})
+    assert trust.missing() == []
+    assert trust.own_credential().certificate == cert
+    assert trust.oidc[0].issuer == "http://127.0.0.1:8100/ehealth/auth/realms/M2M"
+    assert Settings.from_env({"CARE_GATEWAY_SETTINGS": str(settings_file)}).platform == "http://127.0.0.1:8100/ehealth"

@@ -237,27 +237,8 @@ def load_pki(seed: int = DEFAULT_SANDBOX_SEED, var: str = "var") -> SandboxPki:
     return SandboxPki(directory)
 
 
-def persona_credential_files(pki: SandboxPki, persona: Persona, out: Path, password: str) -> list[Path]:
-    """Write a persona's key, certificate, CA certificate and PKCS#12 keystore."""
+def _write_credential(pki: SandboxPki, cred: Credential, stem: str, out: Path, password: str) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    cred = pki.persona(persona.key)
-    files = {
-        out / f"{persona.key}.key.pem": cred.key_pem,
-        out / f"{persona.key}.cert.pem": cred.cert_pem,
-        out / "sandbox-ca.cert.pem": pki.ca.cert_pem,
-        out / f"{persona.key}.p12": cred.pkcs12(password.encode(), pki.ca),
-    }
-    for path, data in files.items():
-        path.write_bytes(data)
-    return list(files)
-
-
-def organisation_credential_files(pki: SandboxPki, nihii: str, out: Path, password: str) -> list[Path]:
-    """Write an organisation's key, certificate, CA certificate and PKCS#12
-    keystore (a hospital's or an insurer's vendor signs with these)."""
-    out.mkdir(parents=True, exist_ok=True)
-    cred = pki.organisation(nihii)
-    stem = f"org-{nihii}"
     files = {
         out / f"{stem}.key.pem": cred.key_pem,
         out / f"{stem}.cert.pem": cred.cert_pem,
@@ -267,6 +248,17 @@ def organisation_credential_files(pki: SandboxPki, nihii: str, out: Path, passwo
     for path, data in files.items():
         path.write_bytes(data)
     return list(files)
+
+
+def persona_credential_files(pki: SandboxPki, persona: Persona, out: Path, password: str) -> list[Path]:
+    """Write a persona's key, certificate, CA certificate and PKCS#12 keystore."""
+    return _write_credential(pki, pki.persona(persona.key), persona.key, out, password)
+
+
+def organisation_credential_files(pki: SandboxPki, nihii: str, out: Path, password: str) -> list[Path]:
+    """Write an organisation's key, certificate, CA certificate and PKCS#12
+    keystore (a hospital's or an insurer's vendor signs with these)."""
+    return _write_credential(pki, pki.organisation(nihii), f"org-{nihii}", out, password)
 
 
 def main(argv: list[str] | None = None) -> int:
