@@ -33,6 +33,8 @@ def create_app(gw: Gateway | None = None, settings: Settings | None = None) -> F
     from gateway.fhir.api import router as fhir_router
     from gateway.fhir.resources import all_handlers
 
+    from gateway.fhir.bulk import router as bulk_router  # $export (IC-R7): before the generic /{type}/{id} routes
+    app.include_router(bulk_router(gw.bulk_exports, gw.tokens, gw.clock))
     app.include_router(fhir_router(gw.use_cases, all_handlers(), gw.tokens))
     from gateway.soap.face import mount_soap; mount_soap(app, gw.use_cases, gw.messages)  # noqa: E702 - /soap/IntegratedCare/v1, ...
     from gateway.conformance.api import router as conformance_router; app.include_router(conformance_router(gw.settings, gw.trust, gw.clock))  # noqa: E702 - POST /conformance/validate, GET /conformance/validator

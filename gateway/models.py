@@ -6,6 +6,7 @@ not here: they live in its own database (``gateway.ehealth.store``)."""
 from __future__ import annotations
 
 import gateway.domain.model  # noqa: F401
+import gateway.domain.bulk_model  # noqa: F401  (bulk exports, IC-R7)
 import gateway.identity.model  # noqa: F401
 import gateway.domain.rtw.model  # noqa: F401  (return to work)
 from gateway.domain.model import Base

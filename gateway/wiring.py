@@ -30,6 +30,7 @@ import httpx
 
 from gateway.config import Settings
 from gateway.domain.access_log import AccessLogService
+from gateway.domain.bulk_export import BulkExportService
 from gateway.domain.care_teams import CareTeamService
 from gateway.domain.clock import Clock, SystemClock
 from gateway.domain.consent import ConsentService
@@ -74,6 +75,7 @@ class Gateway:
     platform: "Platform | None" = None
     trust: Any = None  # gateway.trust.TrustSettings in force
     tokens: Any = None  # the bearer-token verifier the FHIR face takes
+    bulk_exports: BulkExportService | None = None  # the insurers' bulk exports (IC-R7), FHIR Bulk Data
     messages: Any = None  # the WS-Security trust the SOAP face takes
     return_to_work: Any = None  # gateway.domain.rtw.service.ReturnToWork
 
@@ -148,6 +150,7 @@ def build_gateway(
         referrals=ReferralService(ctx),
         access_log=AccessLogService(ctx),
         rights=RightsService(ctx),
+        bulk_exports=BulkExportService(ctx),
         directory=DirectoryService(ctx, directory or sources.directory),  # type: ignore[union-attr]
         platform=platform,
         trust=trust,

@@ -1,5 +1,6 @@
-"""Migration 0005 (rights requests answered, consent versions, bulk-export
-jobs): an empty database upgraded to head has the model's tables for them,
+"""Migrations 0005 (rights requests answered, consent versions) and 0008
+(bulk-export jobs): an empty database upgraded to head has the model's
+tables for them,
 and a database at 0004 with a rights request keeps it, open and about all
 of the person's data (DS-3, DS-4 still in force)."""
 

@@ -18,7 +18,9 @@ def all_handlers() -> list[ResourceHandler]:
     from gateway.fhir.resources.care_team import CareTeamHandler
     from gateway.fhir.resources.referral import ServiceRequestHandler, TaskHandler
 
-    handlers += [CareTeamHandler(), ServiceRequestHandler(), TaskHandler()]
+    from gateway.fhir.resources.rights import RightsTaskHandler, TaskDispatch  # Task: referral tasks and rights requests (DS-2..DS-4)
+
+    handlers += [CareTeamHandler(), ServiceRequestHandler(), TaskDispatch(TaskHandler(), RightsTaskHandler())]
     # directory and audit
     from gateway.fhir.resources.audit import audit_handlers
     from gateway.fhir.resources.directory import directory_handlers

@@ -1,5 +1,5 @@
 """rights requests handled and answered, consent decisions as versions of a
-Consent, bulk-export jobs
+Consent (the bulk-export jobs came in 0008)
 
 - ``rights_request``: what a request names (an inclusion, a consent
   decision, or all of the person's data), the processing an objection
