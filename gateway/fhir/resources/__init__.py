@@ -9,8 +9,11 @@ def all_handlers() -> list[ResourceHandler]:
     """Every handler the server mounts (the CapabilityStatement lists exactly these)."""
     handlers: list[ResourceHandler] = []
     from gateway.fhir.resources.inclusion import EpisodeOfCareHandler
+    from gateway.fhir.resources.rtw_dossier import EpisodeOfCareDispatch, RtwDossierHandler  # inclusions and RTW dossiers
+    from gateway.fhir.resources.rtw_form import QuestionnaireHandler, QuestionnaireResponseHandler
 
-    handlers.append(EpisodeOfCareHandler())
+    handlers += [EpisodeOfCareDispatch(EpisodeOfCareHandler(), RtwDossierHandler()), QuestionnaireResponseHandler(),
+                 QuestionnaireHandler()]
     from gateway.fhir.resources.consent import ConsentHandler
 
     handlers.append(ConsentHandler())
