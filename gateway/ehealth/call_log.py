@@ -90,6 +90,7 @@ class CallRecorder:
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], platform: "Platform") -> None:
         self.app = app
         self.platform = platform
+        self.callers = Callers(platform)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -117,7 +118,7 @@ class CallRecorder:
             await self.app(scope, receive_copy, send_copy)
         finally:
             try:
-                self.platform.calls.add(describe(self.platform, scope, bytes(received), answer["status"],
+                self.platform.calls.add(describe(self.callers, scope, bytes(received), answer["status"],
                                                  b"".join(sent)[:MAX_COPY]))
             except Exception:  # noqa: BLE001 - the console's window must never break a call
                 pass
@@ -131,21 +132,61 @@ def _is_contract(scope: Scope) -> bool:
 # ---------------------------------------------------------------- reading a call
 
 
-def describe(platform: "Platform", scope: Scope, request: bytes, status: int, body: bytes) -> CallRecord:
+class Callers:
+    """Names for who called: a persona's key, ``org-NIHII``, or what the request says."""
+
+    def __init__(self, platform: "Platform") -> None:
+        self.platform = platform
+        self._personas: dict[str, str] | None = None
+
+    def person(self, niss: str) -> str:
+        if self._personas is None:
+            from gateway.ehealth.sandbox.personas import personas
+
+            self._personas = {p.niss: p.key for p in personas(self.platform.registries).values()}
+        current = self.platform.registries.current_niss(niss) or niss
+        return self._personas.get(current, f"SSIN={niss}")
+
+    def client(self, client_id: str) -> str:
+        """A client id of the IdP (``ssin-…``, ``cbe-…``, a public app's name)."""
+        if client_id.startswith("ssin-"):
+            return self.person(client_id.removeprefix("ssin-"))
+        if client_id.startswith("cbe-"):
+            organisation = self.platform.registries.organisation_by_cbe(client_id.removeprefix("cbe-"))
+            return f"org-{organisation.nihii}" if organisation else client_id
+        return client_id
+
+    def subject(self, subject: object) -> str:
+        """An access token's ``sub``: a NISS, or an organisation's client id."""
+        text = str(subject)
+        return self.client(text if text.startswith("cbe-") else f"ssin-{text}")
+
+    def certificate_holder(self, certificate: x509.Certificate) -> str:
+        from gateway.ehealth.pki import subject_identifier
+
+        kind, ident = subject_identifier(certificate)
+        if kind == "SSIN":
+            return self.person(ident)
+        registries = self.platform.registries
+        organisation = registries.organisation_by_cbe(ident) if kind == "CBE" else registries.organisation(ident)
+        return f"org-{organisation.nihii}" if organisation else f"{kind}={ident}"
+
+
+def describe(callers: Callers, scope: Scope, request: bytes, status: int, body: bytes) -> CallRecord:
     path: str = scope.get("path", "")
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
     service = path.removeprefix("/ehealth/") if path.startswith("/ehealth/") else path.lstrip("/")
     method = scope.get("method", "GET")
     content_type = headers.get("content-type", "")
     if "xml" in content_type and method == "POST":
-        operation, caller = _soap_request(platform, request, headers)
+        operation, caller = _soap_request(callers, request, headers)
         outcome, code = _soap_answer(status, body)
     else:
         form = parse_qs(request.decode("utf-8", "replace")) if "form-urlencoded" in content_type else {}
         operation = _short((form.get("grant_type") or [""])[0]) or method
-        caller = _http_caller(platform, form, headers, status, body)
+        caller = _http_caller(callers, form, headers, status, body)
         outcome, code = _http_answer(status, body)
-    return CallRecord(platform.clock.now(), method, service, operation, caller, outcome, status, code)
+    return CallRecord(callers.platform.clock.now(), method, service, operation, caller, outcome, status, code)
 
 
 def _short(uri: str) -> str:
@@ -164,7 +205,7 @@ def _parse(data: bytes) -> etree._Element | None:
         return None
 
 
-def _soap_request(platform: "Platform", data: bytes, headers: dict[str, str]) -> tuple[str, str]:
+def _soap_request(callers: Callers, data: bytes, headers: dict[str, str]) -> tuple[str, str]:
     root = _parse(data)
     action = headers.get("soapaction", "").strip('"')
     operation = _short(action) if action else ""
@@ -180,37 +221,7 @@ def _soap_request(platform: "Platform", data: bytes, headers: dict[str, str]) ->
             break
         except ValueError:
             continue
-    return operation or "?", _certificate_holder(platform, certificate) if certificate is not None else "anonymous"
-
-
-def _certificate_holder(platform: "Platform", certificate: x509.Certificate) -> str:
-    from gateway.ehealth.pki import subject_identifier
-
-    kind, ident = subject_identifier(certificate)
-    if kind == "SSIN":
-        return _person(platform, ident)
-    organisation = (platform.registries.organisation_by_cbe(ident) if kind == "CBE"
-                    else platform.registries.organisation(ident))
-    return f"org-{organisation.nihii}" if organisation else f"{kind}={ident}"
-
-
-def _person(platform: "Platform", niss: str) -> str:
-    from gateway.ehealth.sandbox.personas import personas
-
-    current = platform.registries.current_niss(niss) or niss
-    for persona in personas(platform.registries).values():
-        if persona.niss == current:
-            return persona.key
-    return f"SSIN={niss}"
-
-
-def _client(platform: "Platform", client_id: str) -> str:
-    if client_id.startswith("ssin-"):
-        return _person(platform, client_id.removeprefix("ssin-"))
-    if client_id.startswith("cbe-"):
-        organisation = platform.registries.organisation_by_cbe(client_id.removeprefix("cbe-"))
-        return f"org-{organisation.nihii}" if organisation else client_id
-    return client_id
+    return operation or "?", callers.certificate_holder(certificate) if certificate is not None else "anonymous"
 
 
 def _unverified_claims(token: str) -> dict[str, Any]:
@@ -223,7 +234,7 @@ def _unverified_claims(token: str) -> dict[str, Any]:
         return {}
 
 
-def _http_caller(platform: "Platform", form: dict[str, list[str]], headers: dict[str, str], status: int,
+def _http_caller(callers: Callers, form: dict[str, list[str]], headers: dict[str, str], status: int,
                  body: bytes) -> str:
     if status == 200 and body[:1] == b"{":  # a token endpoint's answer: to whom the token was issued
         try:
@@ -232,19 +243,19 @@ def _http_caller(platform: "Platform", form: dict[str, list[str]], headers: dict
             issued = None
         subject = _unverified_claims(issued).get("sub") if isinstance(issued, str) else None
         if subject:
-            return _client(platform, subject if str(subject).startswith("cbe-") else f"ssin-{subject}")
+            return callers.subject(subject)
     if form.get("persona"):
         return form["persona"][0]  # the sandbox login page
     assertion = (form.get("client_assertion") or [""])[0]
     if assertion:
-        return _client(platform, str(_unverified_claims(assertion).get("iss", "")))
+        return callers.client(str(_unverified_claims(assertion).get("iss", "")))
     if form.get("client_id"):
         return form["client_id"][0]
     bearer = headers.get("authorization", "")
     if bearer.lower().startswith("bearer "):
         subject = _unverified_claims(bearer[7:].strip()).get("sub")
         if subject:
-            return _client(platform, subject if str(subject).startswith("cbe-") else f"ssin-{subject}")
+            return callers.subject(subject)
     return "anonymous"
 
 

@@ -154,11 +154,14 @@ def _credential_files(platform: "Platform", cast: dict[str, "Persona"], name: st
 
     with tempfile.TemporaryDirectory(prefix="care-gateway-console-") as directory:
         out = Path(directory)
-        if name in cast:
-            written = persona_credential_files(platform.pki, cast[name], out, PASSWORD)
-        elif name.startswith("org-") and platform.registries.organisation(name.removeprefix("org-")) is not None:
-            written = organisation_credential_files(platform.pki, name.removeprefix("org-"), out, PASSWORD)
-        else:
+        try:
+            if name in cast:
+                written = persona_credential_files(platform.pki, cast[name], out, PASSWORD)
+            elif name.startswith("org-") and platform.registries.organisation(name.removeprefix("org-")) is not None:
+                written = organisation_credential_files(platform.pki, name.removeprefix("org-"), out, PASSWORD)
+            else:
+                return None
+        except KeyError:  # a persona who only signs in at the IdP has no certificate
             return None
         return {path.name: path.read_bytes() for path in written}
 
@@ -221,17 +224,27 @@ def _persona_files(key: str) -> tuple[str, ...]:
     return (f"{key}.key.pem", f"{key}.cert.pem", f"{key}.p12", "sandbox-ca.cert.pem")
 
 
-def _token_buttons(console: str, persona: "Persona") -> str:
+def _token_buttons(console: str, persona: "Persona", certified: bool) -> str:
+    saml = (f' <button type="submit" name="kind" value="saml" id="saml-{esc(persona.key)}" '
+            f'aria-label="Get an STS assertion as {esc(persona.key)}">Get an STS assertion</button>' if certified else "")
     return (f'<form class="inline" method="post" action="{esc(console)}token">'
             f'<input type="hidden" name="persona" value="{esc(persona.key)}">'
             f'<button type="submit" name="kind" value="access" id="access-{esc(persona.key)}" '
-            f'aria-label="Get an access token as {esc(persona.key)}">Get an access token</button> '
-            f'<button type="submit" name="kind" value="saml" id="saml-{esc(persona.key)}" '
-            f'aria-label="Get an STS assertion as {esc(persona.key)}">Get an STS assertion</button></form>')
+            f'aria-label="Get an access token as {esc(persona.key)}">Get an access token</button>{saml}</form>')
+
+
+def _has_certificate(platform: "Platform", key: str) -> bool:
+    """Does the sandbox PKI hold this persona's certificate (some only sign in at the IdP)?"""
+    try:
+        platform.pki.persona(key)
+    except KeyError:
+        return False
+    return True
 
 
 def _personas(platform: "Platform", cast: dict[str, "Persona"], console: str) -> str:
     rows = []
+    certified = {key: _has_certificate(platform, key) for key in cast}
     for p in cast.values():
         organisation = platform.registries.organisation(p.organisation_nihii) if p.organisation_nihii else None
         may = "<ul class=\"may\">" + "".join(f"<li>{esc(m)}</li>" for m in p.may) + "</ul>"
@@ -240,8 +253,9 @@ def _personas(platform: "Platform", cast: dict[str, "Persona"], console: str) ->
             esc(p.role.value), code(p.niss), code(p.nihii) if p.nihii else "",
             f"{esc(organisation.name)} ({code(organisation.nihii)})" if organisation else "",
             f"{may}<span class=\"muted\">{esc(p.description)}</span>",
-            _credential_links(console, p.key, _persona_files(p.key)),
-            _token_buttons(console, p),
+            _credential_links(console, p.key, _persona_files(p.key)) if certified[p.key]
+            else '<span class="muted">none: signs in at the identity provider only</span>',
+            _token_buttons(console, p, certified[p.key]),
         ])
     return table("Personas: one per situation the access rules tell apart", (
         "persona", "role", "NISS", "NIHII", "acts for", "may do", "credentials (PKCS#12 password: sandbox)", "token"),
@@ -379,7 +393,7 @@ def _access_token_html(token: AccessToken, gateway: str, patient: str) -> str:
             f'<h3>The token</h3><pre id="token">{esc(token.token)}</pre></section>'
             f'<section aria-labelledby="use-title"><h2 id="use-title">Use it against the gateway</h2>'
             f'<p>The inclusions of {code(patient)} over FHIR; a refusal names the rule your persona\'s situation '
-            f'earns. The token is valid 15 minutes.</p>'
+            f'earns. It is valid until {esc(token.expires_at.isoformat() if token.expires_at else "its exp claim")}.</p>'
             f'<h3 id="curl-title">curl</h3><pre id="curl-snippet" aria-labelledby="curl-title">'
             f'{esc(curl_snippet(gateway, token.token, patient))}</pre>'
             f'<h3 id="httpx-title">Python (httpx)</h3><pre id="httpx-snippet" aria-labelledby="httpx-title">'

@@ -125,6 +125,8 @@ def access_token(platform: "Platform", client: httpx.Client, persona: "Persona")
         return Refusal("The STS refused the token the exchange needs", refused.code, refused.message)
     except TokenError as refused:
         return Refusal("The identity provider refused", "token-refused", str(refused))
+    except KeyError as missing:  # the flow of this role needs a certificate the sandbox PKI does not hold
+        return Refusal("No sandbox credential for this flow", "credential-missing", str(missing).strip("'\""))
     header = jwt.get_unverified_header(token)
     claims = jwt.decode(token, options={"verify_signature": False})
     verified = _verify_jwt(client, token, header)
@@ -159,6 +161,9 @@ def sts_assertion(platform: "Platform", client: httpx.Client, persona: "Persona"
         xml = persona_token(IN_PROCESS, platform.pki, persona, clock=platform.clock, http=client)
     except StsRefused as refused:
         return Refusal("The STS refused", refused.code, refused.message)
+    except KeyError:
+        return Refusal("No sandbox certificate", "credential-missing",
+                       f"{persona.key} has no certificate in the sandbox PKI: they sign in at the identity provider only.")
     return decode_assertion(platform, persona.key, xml)
 
 

@@ -85,11 +85,14 @@ def _first_line(doc: str | None) -> str:
 
 
 async def _capability(app: Any) -> dict[str, Any] | None:
-    """The FHIR face's CapabilityStatement, asked of the app itself."""
-    transport = httpx.ASGITransport(app=app)
+    """The FHIR face's CapabilityStatement, asked of the app itself (None if it cannot answer)."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://home.in-process") as client:
         response = await client.get(FHIR + "/metadata", headers={"Accept": "application/fhir+json"})
-    return response.json() if response.status_code == 200 else None
+    try:
+        return response.json() if response.status_code == 200 else None
+    except ValueError:
+        return None
 
 
 def _soap_services(routes: list[RouteFact], base: str, prefix: str) -> list[dict[str, str]]:

@@ -43,7 +43,7 @@ def test_the_console_lists_every_persona_with_what_it_may_do(client, personas) -
         assert row[2] == persona.niss and row[3] == (persona.nihii or "")
         for may in persona.may:
             assert may.replace("'", "&#x27;") in row[5]
-        assert f'id="access-{persona.key}"' in page.text and f'id="saml-{persona.key}"' in page.text
+        assert f'id="access-{persona.key}"' in page.text  # every persona gets an access token
 
 
 def test_a_persona_s_credentials_are_the_files_of_the_command_line(client, tmp_path) -> None:
@@ -219,3 +219,17 @@ def test_the_simulated_platform_alone_has_the_console_at_its_root(platform) -> N
     page = client.post(CONSOLE + "token", data={"persona": "gp", "kind": "access"}).text
     assert "GATEWAY=http://127.0.0.1:8000" in page and "care-gateway sandbox trust" in page
     assert len(cell_texts(root.text, "people")) == len(platform.registries.people)
+
+
+def test_a_persona_without_a_certificate_signs_in_only(client, personas) -> None:
+    """The auditor signs in at the IdP (IC-R8): no credentials to download, no STS
+    assertion to ask for; the access token comes from the sign-in."""
+    page = client.get(CONSOLE).text
+    row = next(r for r in cell_texts(page, "personas") if r[0].startswith("auditor"))
+    assert row[6] == "none: signs in at the identity provider only"
+    assert 'id="access-auditor"' in page and 'id="saml-auditor"' not in page
+    assert client.get(CONSOLE + "credentials/auditor.zip").status_code == 404
+    token = client.post(CONSOLE + "token", data={"persona": "auditor", "kind": "access"}).text
+    assert dict(cell_texts(token, "claims"))["role"] == "auditor"
+    refused = client.post(CONSOLE + "token", data={"persona": "auditor", "kind": "saml"}).text
+    assert "<code>credential-missing</code> auditor has no certificate in the sandbox PKI" in refused
