@@ -419,7 +419,8 @@ def _assertion_html(assertion: Assertion, gateway: str, patient: str, console: s
                        id="attributes")
     files = _credential_links(console, assertion.persona, _persona_files(assertion.persona))
     return (f'<section aria-labelledby="decoded-title"><h2 id="decoded-title">Decoded</h2>{definitions(items)}{attributes}'
-            f'<h3>The assertion, as issued</h3><pre id="assertion">{esc(assertion.xml.decode("utf-8"))}</pre></section>'
+            f'<details><summary>The assertion, as issued</summary><pre id="assertion">'
+            f'{esc(assertion.xml.decode("utf-8"))}</pre></details></section>'
             f'<section aria-labelledby="use-title"><h2 id="use-title">Use it against the gateway</h2>'
             f'<p>A holder-of-key assertion is used with the key of the certificate it confirms: put '
             f'{code(assertion.persona + ".key.pem")} and {code(assertion.persona + ".cert.pem")} in {code("creds/")}:</p>'
