@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -33,6 +34,13 @@ class Step:
 
 
 def parse_json_path(path: str) -> list[Step]:
+    return list(_parsed(path))
+
+
+@lru_cache(maxsize=4096)
+def _parsed(path: str) -> tuple[Step, ...]:
+    """A path's steps, parsed once per path: the mappings' paths are few and
+    used for every resource (a bulk export renders a million)."""
     steps: list[Step] = []
     for raw in _split(path):
         m = _STEP.match(raw)
@@ -46,7 +54,7 @@ def parse_json_path(path: str) -> list[Step]:
         else:
             key, _, value = sel.partition("=")
             steps.append(Step(m.group("name"), key=key.strip(), value=value.strip()))
-    return steps
+    return tuple(steps)
 
 
 def _split(path: str) -> list[str]:
