@@ -1,6 +1,6 @@
 """The ``care-gateway`` command line (also ``python -m gateway``).
 
-    care-gateway serve                 run the gateway (SQLite + sandbox data by default)
+    care-gateway serve [--workers N]   run the gateway (SQLite + sandbox data by default)
     care-gateway db upgrade            create or upgrade the database schema
     care-gateway sandbox serve         run the simulated eHealth platform alone
     care-gateway sandbox personas      list the ready-made sandbox personas
@@ -32,6 +32,16 @@ log = logging.getLogger("gateway.cli")
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env().with_database(getattr(args, "database", None))
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, not {text!r}")
+    return value
 
 
 def _add_database(parser: argparse.ArgumentParser) -> None:
@@ -78,17 +88,32 @@ def _gateway(args: argparse.Namespace, *, upgrade: bool = True):  # type: ignore
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
     from gateway.app import create_app
 
-    if "CARE_GATEWAY_PUBLIC_URL" not in __import__("os").environ:
+    if "CARE_GATEWAY_PUBLIC_URL" not in os.environ:
         args.public_url = args.public_url or f"http://{args.host}:{args.port}"
-    gw = _gateway(args)
+    workers = args.workers or os.cpu_count() or 1
+    gw = _gateway(args)  # the schema upgraded and the settings checked once, before any worker starts
     where = "the embedded simulated eHealth platform" if gw.platform is not None else f"the eHealth platform at {gw.settings.platform}"
-    log.info("serving on http://%s:%d (database %s), trusting %s", args.host, args.port,
+    log.info("serving on http://%s:%d with %d worker process(es) (database %s), trusting %s", args.host, args.port, workers,
              gw.db.engine.url.render_as_string(hide_password=True), where)
-    uvicorn.run(create_app(gw), host=args.host, port=args.port, log_level=args.log_level.lower())
+    if workers == 1:
+        uvicorn.run(create_app(gw), host=args.host, port=args.port, log_level=args.log_level.lower())
+        return 0
+    # Several processes share the database (the gateway keeps no state
+    # outside it); each builds its gateway from the same settings.
+    os.environ["CARE_GATEWAY_DATABASE_URL"] = gw.settings.database_url
+    os.environ["CARE_GATEWAY_PUBLIC_URL"] = gw.settings.public_url
+    gw.db.dispose()
+    if gw.platform is not None:
+        gw.platform.db.dispose()
+    del gw
+    uvicorn.run("gateway.app:create_app", factory=True, workers=workers, host=args.host, port=args.port,
+                log_level=args.log_level.lower())
     return 0
 
 
@@ -311,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--public-url", help="where clients reach this server (default http://HOST:PORT; $CARE_GATEWAY_PUBLIC_URL): "
                        "the embedded simulated IdP issues tokens for it")
+    serve.add_argument("--workers", type=_positive, metavar="N", help="worker processes sharing the database (default: the number of cores)")
     _add_database(serve)
     serve.set_defaults(func=cmd_serve)
 
