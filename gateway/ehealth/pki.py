@@ -183,6 +183,37 @@ def generate(directory: Path, registries: SandboxRegistries) -> None:
         (directory / f"{cred.name}.cert.pem").write_bytes(cred.cert_pem)
         index[cred.name] = cred.certificate.subject.rfc4514_string()
     (directory / "index.json").write_text(json.dumps({"seed": registries.seed, "credentials": index}, indent=1, sort_keys=True))
+    append_rtw_personas(directory, registries.seed)
+
+
+RTW_SERIALS = 200000  # after every serial generate() hands out: the appended credentials never reuse one
+
+
+def append_rtw_personas(directory: Path, seed: int) -> list[str]:
+    """Add a credential for each return-to-work persona that has none, signed
+    by the directory's CA, without touching any existing key or certificate:
+    the shipped PKI gains them by running this once, a generated one at the
+    end of :func:`generate`. The names and serials depend on the seed's
+    personas only (sorted), so a rerun adds nothing. Returns the names added."""
+    from gateway.ehealth.rtw.personas import rtw_personas
+    from gateway.ehealth.rtw.sandbox import rtw_sandbox
+
+    pki = SandboxPki(directory)
+    index_file = directory / "index.json"
+    index = json.loads(index_file.read_text())
+    added = []
+    for number, (key, persona) in enumerate(sorted(rtw_personas(rtw_sandbox(seed)).items())):
+        name = f"persona-{key}"
+        if (directory / f"{name}.key.pem").exists():
+            continue
+        cred = _issue(pki.ca, name, person_subject(persona.niss), serial=RTW_SERIALS + number)
+        (directory / f"{name}.key.pem").write_bytes(cred.key_pem)
+        (directory / f"{name}.cert.pem").write_bytes(cred.cert_pem)
+        index["credentials"][name] = cred.certificate.subject.rfc4514_string()
+        added.append(name)
+    if added:
+        index_file.write_text(json.dumps(index, indent=1, sort_keys=True))
+    return added
 
 
 class SandboxPki:
@@ -265,7 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Regenerate the sandbox PKI shipped with the package (maintainers only).")
     parser.add_argument("--seed", type=int, default=DEFAULT_SANDBOX_SEED)
     parser.add_argument("--out", type=Path, default=SHIPPED)
+    parser.add_argument("--append-rtw", action="store_true",
+                        help="only add the return-to-work personas' credentials, keeping every existing one")
     args = parser.parse_args(argv)
+    if args.append_rtw:
+        print(f"added {', '.join(append_rtw_personas(args.out, args.seed)) or 'nothing'} to {args.out}")
+        return 0
     generate(args.out, generate_registries(args.seed))
     print(f"sandbox PKI for seed {args.seed} written to {args.out}")
     return 0

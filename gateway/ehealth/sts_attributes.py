@@ -28,6 +28,9 @@ from gateway.identity.claims import (
     ORGANISATION_TOKEN_ROLES,
     attr_professional_boolean,
     attr_professional_nihii,
+    ATTR_RTW_CBE,
+    RTW_TOKEN_ROLES,
+    attr_rtw_role,
 )
 from gateway.identity.saml import Attribute
 
@@ -124,8 +127,32 @@ class _Certifier:
             raise AttributeRefused("sts-not-member", claim.uri, f"the certificate's holder is not {role} of {org} {nihii}.")
         self.add(CERTIFIED_NS, claim.uri, "true")
 
+    def certify_rtw(self, claim: Claim) -> None:
+        """Return to work: the partner's CBE, then the role in it, as user management confirms them."""
+        from gateway.ehealth.rtw.facts import SandboxPartnerSources
+        from gateway.ehealth.rtw.state import rtw_state
+
+        held = SandboxPartnerSources(rtw_state(self.platform)).staff_roles(self.niss)
+        if claim.uri == ATTR_RTW_CBE:
+            if not claim.value or not any(r.organisation_cbe == claim.value for r in held):
+                raise AttributeRefused("sts-not-member", claim.uri, "user management knows the certificate's holder in no "
+                                       "return-to-work partner of that CBE: state your organisation's CBE as the value.")
+            self.add(IDENTIFICATION_NS, ATTR_RTW_CBE, claim.value)
+            return
+        entry = self.out.get(ATTR_RTW_CBE)
+        if entry is None:
+            raise AttributeRefused("sts-value-required", claim.uri, f"request {ATTR_RTW_CBE} with the partner's CBE too.")
+        role = next(r for r in RTW_TOKEN_ROLES if claim.uri == attr_rtw_role(r))
+        if not any(r.organisation_cbe == entry[2][0] and r.role == role for r in held):
+            raise AttributeRefused("sts-not-member", claim.uri, f"user management does not confirm the role {role} of the "
+                                   f"certificate's holder at {entry[2][0]}.")
+        self.add(CERTIFIED_NS, claim.uri, "true")
+
     def certify(self, claim: Claim) -> None:
         uri = claim.uri
+        if uri == ATTR_RTW_CBE or _rtw_role(uri):
+            self.certify_rtw(claim)
+            return
         if uri in (ATTR_CERT_HOLDER_SSIN, ATTR_PERSON_SSIN):
             if claim.value and compact(claim.value) != self.niss:
                 raise AttributeRefused("sts-ssin-mismatch", uri, "the SSIN claimed is not the SSIN the certificate names.")
@@ -162,6 +189,10 @@ def _org_role(uri: str) -> tuple[str, str] | None:
     return next(((org, role) for org, role in ORGANISATION_TOKEN_ROLES if uri == attr_org_role(org, role)), None)
 
 
+def _rtw_role(uri: str) -> bool:
+    return uri.startswith(ATTR_RTW_CBE + ":") and any(uri == attr_rtw_role(r) for r in RTW_TOKEN_ROLES)
+
+
 def _recognised_kind(uri: str) -> OrganisationKind | None:
     return next((k for k in OrganisationKind if uri == attr_org_recognised(k.value)), None)
 
@@ -174,6 +205,6 @@ def certify(platform: "Platform", niss: str, claims: list[Claim], today: date) -
     certifier.add(IDENTIFICATION_NS, ATTR_CERT_HOLDER_SSIN, niss)
     certifier.add(IDENTIFICATION_NS, ATTR_PERSON_SSIN, niss)
     # organisation numbers before the "recognised" booleans that depend on them
-    for claim in sorted(claims, key=lambda c: _recognised_kind(c.uri) is not None or _org_role(c.uri) is not None):
+    for claim in sorted(claims, key=lambda c: _recognised_kind(c.uri) is not None or _org_role(c.uri) is not None or _rtw_role(c.uri)):
         certifier.certify(claim)
     return list(certifier.out.values())

@@ -33,6 +33,7 @@ from gateway.ehealth.sts import (
     REQUEST_TYPE_ISSUE,
 )
 from gateway.ehealth.sts_legacy import build_legacy_request
+from gateway.identity.claims import ATTR_RTW_CBE, RTW_TOKEN_ROLES, attr_rtw_role
 from gateway.identity.claims import (
     ATTR_CERT_HOLDER_SSIN,
     ATTR_DOCTOR_BOOLEAN,
@@ -227,6 +228,8 @@ def persona_claims(persona: "Persona") -> list[tuple[str, str]]:
             claims.append((attr_org_role(org, persona.role.value), ""))
     if persona.role is Role.PHARMACIST and persona.nihii:
         claims.append((attr_professional_nihii("pharmacist"), persona.nihii))
+    if persona.role.value in RTW_TOKEN_ROLES and persona.organisation_cbe:  # return to work: partner CBE and role
+        claims += [(ATTR_RTW_CBE, persona.organisation_cbe), (attr_rtw_role(persona.role.value), "")]
     return claims
 
 

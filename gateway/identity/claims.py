@@ -52,6 +52,17 @@ def attr_org_role(org: str, role: str) -> str:
 # Organisation roles an STS token can carry: (organisation attribute, role value, Role)
 ORGANISATION_TOKEN_ROLES = (("psi", "psi-administrative"), ("psi", "psi-coordinator"), ("insurer", "insurer"))
 
+# Return to work (return-to-work.md): the partner organisation by CBE, and the
+# role its user management confirms (certified by the STS as for PSI staff).
+ATTR_RTW_CBE = "urn:be:fgov:ehealth:1.0:rtw-partner:cbe-number"
+RTW_TOKEN_ROLES = ("oa-physician", "oa-team", "oa-rtw-coordinator", "oa-admin", "prev-physician", "prev-nurse", "prev-admin",
+                   "reg-counsellor", "reg-list-manager", "inami-expert", "inami-inspector")
+
+
+def attr_rtw_role(role: str) -> str:
+    """Certified: the holder has ``role`` in the return-to-work partner of ``ATTR_RTW_CBE``."""
+    return f"{ATTR_RTW_CBE}:person:ssin:ehealth:1.0:{role}:boolean"
+
 
 # JWT claim names (the same facts as the SAML attributes)
 CLAIM_NISS = "ssin"
@@ -164,6 +175,10 @@ def claims_from_saml_attributes(attributes: Mapping[str, list[str]], *, authenti
     if not niss:
         raise ValueError("the assertion names no SSIN")
     name = " ".join(v for v in (first(ATTR_GIVENNAME), first(ATTR_SURNAME)) if v) or None
+    cbe = first(ATTR_RTW_CBE)
+    for role in RTW_TOKEN_ROLES if cbe else ():
+        if (first(attr_rtw_role(role)) or "").lower() == "true":
+            return Claims(niss, Role(role), organisation_cbe=cbe, display_name=name, authentication=authentication)
     for org, role in ORGANISATION_TOKEN_ROLES:
         nihii = first(attr_org_nihii(org))
         if nihii and (first(attr_org_role(org, role)) or "").lower() == "true":

@@ -28,6 +28,8 @@ def _service_routers() -> list[Callable[["UseCases", Security], APIRouter]]:
     routers.append(referral.router)
     from gateway.soap import rights  # the people's rights requests (DS-2..DS-4)
     routers.append(rights.router)
+    from gateway.soap import return_to_work  # the return-to-work dossier and its form (RP-A1..RP-A7, RP-F1, RP-F2)
+    routers.append(return_to_work.router)
     return routers
 
 
