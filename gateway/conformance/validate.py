@@ -61,8 +61,9 @@ class MessageValidator:
         self.soap = soap
 
     @classmethod
-    def with_trust(cls, trust: Trust) -> "MessageValidator":
-        return cls(FhirValidator.default(), SoapValidator(SchemaIndex.default(), trust))
+    def with_trust(cls, trust: Trust, fhir: FhirValidator | None = None) -> "MessageValidator":
+        """SOAP judged with ``trust``; FHIR with ``fhir`` (one that knows more packages), else the shared one."""
+        return cls(fhir or FhirValidator.default(), SoapValidator(SchemaIndex.default(), trust))
 
     def validate(self, data: bytes, *, source: str, at: datetime, profile: str | None = None,
                  replay: RunReplayGuard | None = None) -> Verdict:

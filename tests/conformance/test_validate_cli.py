@@ -370,3 +370,158 @@ def test_the_installed_command_runs(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert f"INVALID  {message.path}" in done.stdout and f"VALID    {by_name('inclusion.xml').path}" in done.stdout
     assert "message-digest-mismatch  /Envelope/Header/Security/Signature" in done.stdout
+
+
+# ------------------------------------------------------------------ --ig: any FHIR package
+
+
+PARTNER = "https://fhir.azsintjan.be/ig"
+
+
+def _package(path: Path, resources: list[dict[str, Any]], *, index: bool, dependencies: dict[str, str]) -> Path:
+    """A FHIR npm package (.tgz) of differential-only resources, as a partner's guide may publish it."""
+    import io
+    import tarfile
+
+    manifest = {"name": "be.azsintjan.referrals", "version": "0.3.0", "canonical": PARTNER, "fhirVersions": ["4.0.1"],
+                "dependencies": dependencies}
+    files = {"package/package.json": manifest}
+    for resource in resources:
+        files[f"package/{resource['resourceType']}-{resource['id']}.json"] = resource
+    if index:
+        files["package/.index.json"] = {"index-version": 2, "files": [
+            {"filename": f"{r['resourceType']}-{r['id']}.json", "resourceType": r["resourceType"], "id": r["id"],
+             "url": r["url"], **({"kind": r["kind"], "type": r["type"]} if "kind" in r else {})} for r in resources]}
+    with tarfile.open(path, "w:gz") as archive:
+        for name, content in files.items():
+            data = json.dumps(content).encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _partner_guide() -> list[dict[str, Any]]:
+    sd = {"resourceType": "StructureDefinition", "status": "active", "fhirVersion": "4.0.1", "abstract": False,
+          "derivation": "constraint"}
+    extension = {**sd, "id": "contact-time", "url": f"{PARTNER}/StructureDefinition/contact-time", "name": "ContactTime",
+                 "kind": "complex-type", "type": "Extension", "context": [{"type": "element", "expression": "Patient"}],
+                 "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension",
+                 "differential": {"element": [
+                     {"id": "Extension", "path": "Extension", "max": "1"},
+                     {"id": "Extension.url", "path": "Extension.url", "fixedUri": f"{PARTNER}/StructureDefinition/contact-time"},
+                     {"id": "Extension.value[x]", "path": "Extension.value[x]", "type": [{"code": "time"}]}]}}
+    patient = {**sd, "id": "az-patient", "url": f"{PARTNER}/StructureDefinition/az-patient", "name": "AzPatient",
+               "kind": "resource", "type": "Patient",
+               "baseDefinition": "https://www.ehealth.fgov.be/standards/fhir/core/StructureDefinition/be-patient",
+               "differential": {"element": [
+                   {"id": "Patient.extension:contactTime", "path": "Patient.extension", "sliceName": "contactTime",
+                    "max": "1", "type": [{"code": "Extension", "profile": [extension["url"]]}]},
+                   {"id": "Patient.birthDate", "path": "Patient.birthDate", "min": 1}]}}
+    return [extension, patient]
+
+
+def _az_patient(**fields: Any) -> dict[str, Any]:
+    return {"resourceType": "Patient", "id": "az-1", "meta": {"profile": [f"{PARTNER}/StructureDefinition/az-patient"]},
+            "identifier": [{"system": "https://www.ehealth.fgov.be/standards/fhir/core/NamingSystem/ssin",
+                            "value": "85073003328"}],
+            "extension": [{"url": f"{PARTNER}/StructureDefinition/contact-time", "valueTime": "18:30:00"}], **fields}
+
+
+@pytest.mark.parametrize("index", [True, False], ids=["with-index", "without-index"])
+def test_ig_validates_against_a_differential_only_package(capsys, tmp_path: Path, index: bool) -> None:
+    package = _package(tmp_path / "guide.tgz", _partner_guide(), index=index,
+                       dependencies={"hl7.fhir.r4.core": "4.0.1", "hl7.fhir.be.core": "2.1.2"})
+    message = tmp_path / "patient.json"
+    message.write_text(json.dumps(_az_patient()))
+    status, out, _ = validate(capsys, "--report", "json", message)  # without the guide: unknown profile and extension
+    assert status == 1 and outcome_findings(json.loads(out)) == Counter({
+        ("Validation_VAL_Profile_Unknown", "Patient.meta.profile[0]"): 1,
+        ("Extension_EXT_Unknown_NotHere", "Patient.extension[0]"): 1})
+    status, out, err = validate(capsys, "--ig", package, "--report", "json", message)
+    assert status == 1 and err == ""
+    assert outcome_findings(json.loads(out)) == Counter({("cardinality", "Patient.birthDate"): 1})  # the guide's rule
+    message.write_text(json.dumps(_az_patient(birthDate="1985-07-30")))
+    assert validate(capsys, "--ig", package, message)[0] == 0
+    message.write_text(json.dumps(_az_patient(birthDate="1985-07-30", extension=[
+        {"url": f"{PARTNER}/StructureDefinition/contact-time", "valueString": "evening"}])))
+    status, out, _ = validate(capsys, "--ig", package, "--report", "json", message)
+    assert status == 1 and ("type", "Patient.extension[0].valueString") in outcome_findings(json.loads(out))
+
+
+def test_ig_says_which_dependencies_are_missing_and_refuses_what_is_no_package(capsys, tmp_path: Path) -> None:
+    package = _package(tmp_path / "guide.tgz", _partner_guide(), index=True,
+                       dependencies={"hl7.fhir.r4.core": "4.0.1", "be.azsintjan.base": "1.0.0"})
+    message = tmp_path / "patient.json"
+    message.write_text(json.dumps(_az_patient(birthDate="1985-07-30")))
+    status, _, err = validate(capsys, "--ig", package, message)
+    assert status == 0 and "be.azsintjan.base#1.0.0" in err and "not loaded" in err
+    not_a_package = tmp_path / "notes.tgz"
+    not_a_package.write_text("these are notes")
+    status, out, err = validate(capsys, "--ig", not_a_package, message)
+    assert status == 2 and out == "" and "not a readable FHIR package" in err
+
+
+def test_extension_domain_accepts_a_partner_s_extensions(capsys, tmp_path: Path) -> None:
+    message = tmp_path / "patient.json"
+    message.write_text(json.dumps({"resourceType": "Patient", "extension": [
+        {"url": "https://fhir.azsintjan.be/ext/ward", "valueString": "3B"}]}))
+    assert validate(capsys, message)[0] == 1
+    assert validate(capsys, "--extension-domain", "https://fhir.azsintjan.be/", message)[0] == 0
+
+
+# ------------------------------------------------------------------ --compare: beside another validator
+
+
+def _their_outcome(*issues: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "OperationOutcome", "issue": list(issues)}
+
+
+def _issue(severity: str, path: str, text: str, message_id: str | None = None) -> dict[str, Any]:
+    issue: dict[str, Any] = {"severity": severity, "code": "invalid", "details": {"text": text}, "expression": [path],
+                             "location": [path, "Line[3] Col[5]"]}
+    if message_id:
+        issue["extension"] = [{"url": "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id",
+                               "valueString": message_id}]
+    return issue
+
+
+def test_compare_lines_findings_up_by_element_path(capsys, tmp_path: Path) -> None:
+    message = by_name("period-reversed-across-zones.json").path
+    outcome = tmp_path / "hl7.json"
+    outcome.write_text(json.dumps(_their_outcome(
+        _issue("error", "Encounter.period", "Constraint failed: per-1", "http://hl7.org/fhir/StructureDefinition/Period#per-1"))))
+    status, out, _ = validate(capsys, "--compare", outcome, message)
+    assert status == 0
+    assert "the verdicts agree" in out and "1 agreement(s), 0 difference(s)" in out
+    assert "Encounter.period: both report an error, same rule" in out
+    outcome.write_text(json.dumps(_their_outcome(
+        _issue("warning", "Encounter.period", "per-1 (as a warning)"),
+        _issue("error", "Encounter.class", "The value provided ('HH') was not found in the value set"))))
+    status, out, _ = validate(capsys, "--compare", outcome, "--report", "json", message)
+    assert status == 1
+    report = json.loads(out)
+    assert report["verdicts"] == {"care-gateway": "invalid", "other": "invalid"} and report["agree"] is False
+    assert [(d["path"], d["summary"]) for d in report["differences"]] == [
+        ("Encounter.class", "error from the other validator only"),
+        ("Encounter.period", "care-gateway: error, the other validator: warning")]
+
+
+def test_compare_normalises_the_hl7_validator_s_paths() -> None:
+    from gateway.conformance.fhir.compare import normalise
+
+    assert normalise("Bundle.entry[2].resource/*Patient/p*/.name[0]") == "Bundle.entry[2].resource.name[0]"
+    assert normalise("Bundle.entry[0].resource.ofType(Observation).value.ofType(Quantity)") == (
+        "Bundle.entry[0].resource.valueQuantity")
+    assert normalise("Patient.contained[1].ofType(Organization).name") == "Patient.contained[1].name"
+
+
+def test_compare_wants_one_fhir_message_and_an_operation_outcome(capsys, tmp_path: Path) -> None:
+    outcome = tmp_path / "hl7.json"
+    outcome.write_text(json.dumps(_their_outcome()))
+    fhir = by_name("period-reversed-across-zones.json").path
+    assert validate(capsys, "--compare", outcome, fhir, fhir)[0] == 2
+    assert validate(capsys, "--compare", outcome, by_name("therlink-put-signed.xml").path)[0] == 2
+    outcome.write_text(json.dumps({"resourceType": "Patient"}))
+    status, _, err = validate(capsys, "--compare", outcome, fhir)
+    assert status == 2 and "OperationOutcome" in err

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import tarfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Lock
 from typing import Any, Iterable, Iterator
@@ -26,6 +27,27 @@ CORE_SD_BASE = "http://hl7.org/fhir/StructureDefinition/"
 _KINDS = ("StructureDefinition", "ValueSet", "CodeSystem")
 
 Resource = dict[str, Any]
+
+
+class PackageError(ValueError):
+    """A file that is not a FHIR package the validator can read."""
+
+
+@dataclass(frozen=True)
+class PackageInfo:
+    name: str
+    version: str
+    dependencies: dict[str, str] = field(default_factory=dict)
+    structure_definitions: tuple[str, ...] = ()  # the canonical URLs of its StructureDefinitions
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}#{self.version}"
+
+    def missing(self, loaded: list["PackageInfo"]) -> list[str]:
+        """The dependencies no loaded package satisfies (name#version)."""
+        have = {(p.name, p.version) for p in loaded}
+        return [f"{n}#{v}" for n, v in self.dependencies.items() if (n, v) not in have]
 
 
 def canonical_key(url: str) -> str:
@@ -46,28 +68,58 @@ class Definitions:
         self._parsed: dict[str, dict[str, Resource]] = {kind: {} for kind in _KINDS}
         self._types: dict[str, dict[str, str]] = {}  # SD url -> {"kind":..., "type":...}
         self._lock = Lock()
+        self.packages: list[PackageInfo] = []  # in the order they were loaded
 
     # ----------------------------------------------------------- loading
-    def load_package(self, path: Path) -> None:
-        """Read a FHIR npm package (.tgz): index by canonical URL from ``.index.json``."""
+    def load_package(self, path: Path) -> "PackageInfo":
+        """Read a FHIR npm package (.tgz): index by canonical URL from ``.index.json``
+        (or, without one, from the resources themselves); say what the package is."""
         files: dict[str, bytes] = {}
-        with tarfile.open(path, "r:gz") as archive:
-            for member in archive:
-                name = member.name
-                if not member.isfile() or not name.startswith("package/") or name.count("/") != 1:
-                    continue
-                base = name[len("package/"):]
-                if base == ".index.json" or base.split("-", 1)[0] in _KINDS:
+        others: dict[str, bytes] = {}  # any other JSON file, in case there is no index
+        try:
+            with tarfile.open(path, "r:*") as archive:
+                for member in archive:
+                    name = member.name
+                    if not member.isfile() or not name.startswith("package/") or name.count("/") != 1:
+                        continue
+                    base = name[len("package/"):]
+                    if not base.endswith(".json"):
+                        continue
                     handle = archive.extractfile(member)
-                    if handle is not None:
-                        files[base] = handle.read()
-        index = json.loads(files.pop(".index.json"))
-        for entry in index["files"]:
-            kind, url = entry.get("resourceType"), entry.get("url")
-            if kind in _KINDS and url and entry["filename"] in files:
-                self._raw[kind][url] = files[entry["filename"]]
-                if kind == "StructureDefinition":
-                    self._types[url] = {"kind": entry.get("kind", ""), "type": entry.get("type", "")}
+                    if handle is None:
+                        continue
+                    wanted = base in (".index.json", "package.json") or base.split("-", 1)[0] in _KINDS
+                    (files if wanted else others)[base] = handle.read()
+        except (tarfile.TarError, OSError, EOFError) as error:
+            raise PackageError(f"{path}: not a readable FHIR package ({error})") from None
+        try:
+            manifest = json.loads(files.pop("package.json", b"{}"))
+            index = json.loads(files.pop(".index.json")) if ".index.json" in files else None
+        except ValueError as error:
+            raise PackageError(f"{path}: package.json or .index.json is not JSON ({error})") from None
+        before = set(self._types)
+        if index is not None:
+            for entry in index.get("files", []):
+                kind, url = entry.get("resourceType"), entry.get("url")
+                if kind in _KINDS and url and entry.get("filename") in files:
+                    self._raw[kind][url] = files[entry["filename"]]
+                    if kind == "StructureDefinition":
+                        self._types[url] = {"kind": entry.get("kind", ""), "type": entry.get("type", "")}
+        else:
+            for raw in [*files.values(), *others.values()]:
+                try:
+                    resource = json.loads(raw)
+                except ValueError:
+                    continue
+                if isinstance(resource, dict) and resource.get("resourceType") in _KINDS and resource.get("url"):
+                    self.add([resource])
+        info = PackageInfo(
+            name=str(manifest.get("name", path.name)), version=str(manifest.get("version", "")),
+            dependencies={str(k): str(v) for k, v in (manifest.get("dependencies") or {}).items()},
+            structure_definitions=tuple(sorted(set(self._types) - before)),
+        )
+        self.packages.append(info)
+        return info
 
     def load_folder(self, folder: Path) -> list[Resource]:
         """Register every conformance resource (``*.json``) of a folder; return them."""

@@ -12,7 +12,7 @@ from threading import RLock
 from typing import Any
 
 from gateway.conformance.fhir.package import Definitions, canonical_key
-from gateway.conformance.fhir.snapshot import SnapshotGenerator
+from gateway.conformance.fhir.snapshot import SnapshotError, SnapshotGenerator
 
 FHIR_TYPE_EXT = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
 REGEX_EXT = "http://hl7.org/fhir/StructureDefinition/regex"
@@ -227,6 +227,7 @@ class Structures:
         self._snapshots: dict[str, dict[str, Any]] = {}
         self._lock = RLock()
         self._generator = SnapshotGenerator(self.with_snapshot)
+        self.problems: dict[str, str] = {}  # url -> why no Structure could be made (a snapshot that cannot be generated)
 
     def with_snapshot(self, url: str) -> dict[str, Any] | None:
         """The StructureDefinition with a snapshot (generated for our differentials)."""
@@ -251,10 +252,14 @@ class Structures:
             cached = self._cache.get(key)
             if cached is not None:
                 return cached
-            definition = self.with_snapshot(key)
-            if definition is None:
+            try:
+                definition = self.with_snapshot(key)
+                if definition is None:
+                    return None
+                root, nodes = build_tree(definition["snapshot"]["element"])
+            except (SnapshotError, ValueError, KeyError) as error:
+                self.problems[key] = str(error) or type(error).__name__
                 return None
-            root, nodes = build_tree(definition["snapshot"]["element"])
             structure = Structure(
                 url=key, name=definition.get("name", key), type=definition.get("type", ""),
                 kind=definition.get("kind", ""), root=root, elements=nodes, definition=definition,

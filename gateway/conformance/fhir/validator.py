@@ -10,21 +10,23 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from threading import Lock
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterable
 
 from gateway.conformance.fhir.extensions import ExtensionRules
 from gateway.conformance.fhir.fhirpath import FhirPath
 from gateway.conformance.fhir.invariants import InvariantRunner
 from gateway.conformance.fhir.native import NativeInvariants
 from gateway.conformance.fhir.outcome import ValidationIssue, ValidationResult
-from gateway.conformance.fhir.package import Definitions, default_definitions
+from gateway.conformance.fhir.package import Definitions, PackageError, default_definitions
 from gateway.conformance.fhir.slicing import SliceMatcher
 from gateway.conformance.fhir.structure import Structures
 from gateway.conformance.fhir.terminology import Terminology
 from gateway.conformance.fhir.walker import Walk
 
 MAX_JSON_BYTES = 10 * 1024 * 1024
+__all__ = ["FhirValidator", "PackageError"]
 
 
 class FhirValidator:
@@ -61,6 +63,27 @@ class FhirValidator:
                 if cls._default is None:
                     cls._default = cls()
         return cls._default
+
+    @classmethod
+    def with_packages(
+        cls, packages: Iterable[Path], *, extension_domains: tuple[str, ...] = (),
+    ) -> tuple["FhirValidator", list[str]]:
+        """The shipped definitions plus other FHIR packages (a partner's implementation
+        guide, ``--ig``), and notes for people: dependencies that are not loaded, profiles
+        whose snapshot cannot be generated. Snapshots of differential-only profiles are
+        generated here, once. Raises :class:`PackageError` for a file that is no package."""
+        definitions = default_definitions()
+        added = [definitions.load_package(Path(path)) for path in packages]
+        validator = cls(definitions, extension_domains=extension_domains)
+        notes = []
+        for info in added:
+            notes += [f"{info.label} depends on {dependency}, which is not loaded: give it with --ig too"
+                      for dependency in info.missing(definitions.packages)]
+            for url in info.structure_definitions:
+                if definitions.kind_of(url) != "logical" and validator.structures.get(url) is None:
+                    notes.append(f"{url} ({info.label}) cannot be used: its snapshot cannot be generated "
+                                 f"({validator.structures.problems.get(url, 'unknown reason')})")
+        return validator, notes
 
     # ---------------------------------------------------------------- API
     def validate(self, resource: dict[str, Any], *, profile: str | None = None) -> ValidationResult:

@@ -148,8 +148,10 @@ class Walk:
                                messages.text("Unable_to_locate_the_profile__in_order_to_validate_against_it", url),
                                kind="profile")
                 else:
+                    why = self.v.structures.problems.get(url.split("|", 1)[0])
                     self.issue("warning", "Validation_VAL_Profile_Unknown", where,
                                messages.text("Validation_VAL_Profile_Unknown", url)
+                               + (f" (its snapshot cannot be generated: {why})" if why else "")
                                + f"; validated against the R4 core {resource_type} only", kind="profile")
                 continue
             if structure.type != resource_type:
