@@ -59,6 +59,7 @@ def inclusion_values(view: InclusionView) -> dict[str, Any]:
         "declared_by_niss": view.declared_by_niss if view.declared_by_role != "system" else None,
         "declared_by_role": view.declared_by_role, "created_at": _instant(view.created_at),
         "version": str(view.version), "updated_at": _instant(view.updated_at),
+        "restricted": True if view.restricted else None,  # DS-3: marked for whom the law still shows it
     }
 
 

@@ -91,8 +91,11 @@ def test_DS_3_a_restriction_filed_over_soap_is_in_force_at_once(soap, rights, pe
     assert research(soap, personas) == 1
     filed = rights("patient").FileRightsRequest(Kind="restriction", Target={"Kind": "inclusion", "Id": included.id}).RightsRequest[0]
     assert filed.InForce is True and research(soap, personas) == 0
-    shown = soap.live.gw.inclusions.get(personas["gp"].principal(), included.id)
-    assert shown.restricted
+    niss = personas["patient"].niss
+    declarer = soap.service("gp").GetPatientInclusions(PatientSsin=niss)  # IntegratedCare, checked against its XSD
+    assert [(i.InclusionId, i.Restricted) for i in declarer.Inclusion] == [(included.id, True)]  # shown, marked
+    nurse = soap.service("nurse").GetPatientInclusions(PatientSsin=niss)  # a therapeutic link only: not shown
+    assert included.id not in [i.InclusionId for i in (nurse.Inclusion or [])]
     withdrawn = rights("patient").WithdrawRightsRequest(RequestId=filed.RequestId, Version=1).RightsRequest[0]
     assert (withdrawn.Status, withdrawn.InForce) == ("closed", False) and research(soap, personas) == 1
 
