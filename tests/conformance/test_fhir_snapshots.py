@@ -142,3 +142,41 @@ def test_a_slice_copies_the_unfolded_children_of_its_element() -> None:
     assert elements["EpisodeOfCare.identifier:a"]["min"] == 0
     assert elements["EpisodeOfCare.identifier:a.use"]["fixedCode"] == "official"
     assert "slicing" not in elements["EpisodeOfCare.identifier:a"]
+
+
+def test_snapshots_generated_from_hl7_belgium_s_differentials_judge_as_theirs() -> None:
+    """Every StructureDefinition of the three Belgian packages, snapshot removed, gets one generated here, and the
+    corpus, the examples and the packages' own examples are judged the same with either."""
+    import glob
+    import json
+    import tarfile
+
+    from gateway.conformance.fhir import FhirValidator
+    from gateway.conformance.fhir.package import BELGIAN_PACKAGES, CORE_PACKAGE, Definitions
+    from gateway.contracts import contract
+
+    resources, messages = [], []
+    for name in BELGIAN_PACKAGES:
+        with tarfile.open(contract("fhir", "packages", name)) as archive:
+            for member in archive.getmembers():
+                if not member.isfile() or not member.name.endswith(".json") or "/." in member.name:
+                    continue
+                resource = json.load(archive.extractfile(member))  # type: ignore[arg-type]
+                if member.name.startswith("package/example/"):
+                    messages.append(resource)
+                elif resource.get("resourceType") in ("StructureDefinition", "ValueSet", "CodeSystem"):
+                    resources.append({k: v for k, v in resource.items() if k != "snapshot"})
+    definitions = Definitions()
+    definitions.load_package(contract("fhir", "packages", CORE_PACKAGE))
+    definitions.add(resources)
+    definitions.load_folder(contract("profiles"))
+    generated = FhirValidator(definitions)
+    profiles = [r["url"] for r in resources if r["resourceType"] == "StructureDefinition" and r["kind"] != "logical"]
+    assert len(profiles) == 21  # 14 of be.core, 3 of infsec, 4 of patient-care
+    assert all(generated.structures.get(url) is not None for url in profiles)
+    corpus = glob.glob(str(contract("conformance", "messages", "fhir") / "*" / "*.json"))
+    messages += [json.loads(open(p, encoding="utf-8").read()) for p in corpus + glob.glob(str(contract("fhir", "examples") / "*.json"))
+                 if not p.endswith(".expected.json")]
+    shipped = FhirValidator.default()
+    for message in messages:
+        assert sorted(generated.validate(message).findings()) == sorted(shipped.validate(message).findings()), message.get("id")
