@@ -48,7 +48,10 @@ class Sandbox:
 
         self.seed = DEFAULT_SANDBOX_SEED if seed is None else seed
         self.registries = generate_registries(self.seed)
-        self.personas = personas(self.registries)
+        from gateway.ehealth.rtw.personas import rtw_personas
+        from gateway.ehealth.rtw.sandbox import rtw_sandbox
+
+        self.personas = {**personas(self.registries), **rtw_personas(rtw_sandbox(self.seed))}  # return to work's too
         self.pki = load_pki(self.seed)
 
 

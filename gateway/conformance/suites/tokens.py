@@ -87,6 +87,13 @@ class TokenBroker:
 
             assertion = persona_token(self.idp, self.pki, persona, clock=self.clock, lifetime=lifetime, http=self._http)
             return Token("saml", spec.persona, assertion, saml_expiry(assertion))
+        from gateway.domain.rtw.roles import is_rtw_role
+
+        if is_rtw_role(persona.role):  # return to work: the sign-in of the IdP where that partner signs in (RP-S1)
+            from gateway.ehealth.rtw.tokens import rtw_access_token
+
+            access = rtw_access_token(self.idp, persona, http=self._http)
+            return Token("access", spec.persona, access, jwt_expiry(access))
         from gateway.ehealth.sandbox_tokens import persona_access_token
 
         access = persona_access_token(self.idp, self.pki, persona, clock=self.clock, http=self._http, lifetime=lifetime)

@@ -143,9 +143,15 @@ def personas(registries: SandboxRegistries) -> dict[str, Persona]:
 
 def render_personas(registries: SandboxRegistries, as_json: bool) -> str:
     """The personas as a readable table, or as JSON for scripts."""
-    listing = list(personas(registries).values())
+    from gateway.ehealth.rtw.personas import rtw_personas
+    from gateway.ehealth.rtw.sandbox import rtw_sandbox
+
+    rtw = rtw_sandbox(registries.seed)  # return to work: one persona per role of its table, by CBE
+    listing = list(personas(registries).values()) + list(rtw_personas(rtw).values())
 
     def organisation_name(p: Persona) -> str | None:
+        if p.key in rtw.staff:
+            return rtw.staff[p.key].organisation.name
         organisation = registries.organisation(p.organisation_nihii) if p.organisation_nihii else None
         return organisation.name if organisation else None
 
@@ -158,7 +164,8 @@ def render_personas(registries: SandboxRegistries, as_json: bool) -> str:
     header = ("key", "role", "NISS", "NIHII", "organisation", "may")
     rows = [
         (p.key, p.role.value, p.niss, p.nihii or "-",
-         f"{organisation_name(p)} ({p.organisation_nihii})" if p.organisation_nihii else "-", "; ".join(p.may))
+         f"{organisation_name(p)} ({p.organisation_nihii})" if p.organisation_nihii else
+         f"{organisation_name(p)} (CBE {p.organisation_cbe})" if p.organisation_cbe else "-", "; ".join(p.may))
         for p in listing
     ]
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
