@@ -82,3 +82,32 @@ def test_be_inv_ssin_applies_to_the_ssin_slice() -> None:
     patient["identifier"][0]["value"] = "17.07.30-033.84"
     found = errors(validator().validate(patient))
     assert ("be-inv-SSIN", "Patient.identifier[0]") in found and ("cg-niss-1", "Patient.identifier[0]") in found
+
+
+def test_hl7_belgium_s_identifier_invariants_evaluated_directly_mean_their_fhirpath() -> None:
+    """be-inv-NIHDI, be-inv-SSIN and be-inv-CBE are evaluated without the FHIRPath engine (they sit on every
+    identifier): on every kind of identifier, the direct answer is the engine's."""
+    from gateway.conformance.fhir.invariants import _shaped
+
+    organization = validator().structures.get(BE_CORE + "be-organization")
+    assert organization is not None
+    constraints = [c for c in organization.element("Organization.identifier").constraints  # type: ignore[union-attr]
+                   if c.key in ("be-inv-NIHDI", "be-inv-SSIN", "be-inv-CBE")]
+    assert len(constraints) == 3
+    namespace = "https://www.ehealth.fgov.be/standards/fhir/core/NamingSystem/"
+    pseudo = "https://www.ehealth.fgov.be/standards/fhir/infsec/StructureDefinition/be-ext-pseudonymization"
+    compared = 0
+    for system in ("nihdi", "nihdi-professional", "ssin", "cbe", "ehp"):
+        for value in ("19234011004", "19234011", "85.07.30-033.28", "0820563481", "2820563481", "x85073003328x"):
+            for marker in (None, pseudo, "https://fhir.partner.be/StructureDefinition/masked"):
+                identifier: dict[str, Any] = {"system": namespace + system, "value": value}
+                if marker:
+                    identifier["_value"] = {"extension": [{"url": marker, "valueString": "x"}]}
+                for constraint in constraints:
+                    direct = _shaped(constraint.expression)  # type: ignore[arg-type]
+                    assert direct is not None
+                    engine = validator().fhirpath.evaluate(identifier, constraint.expression,  # type: ignore[arg-type]
+                                                           focus_type="Identifier")
+                    assert direct(identifier, None) is validator().fhirpath.truth(engine), (constraint.key, identifier)
+                    compared += 1
+    assert compared == 270
