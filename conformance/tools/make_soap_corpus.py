@@ -97,7 +97,11 @@ class Corpus:
 
     def __init__(self, gw: Platform, clock: FixedClock) -> None:
         self.gw, self.clock = gw, clock
-        self.cast = personas(gw.registries)
+        from gateway.ehealth.rtw.personas import rtw_personas
+        from gateway.ehealth.rtw.state import rtw_state
+
+        self.rtw = rtw_state(gw).sandbox
+        self.cast = {**personas(gw.registries), **rtw_personas(self.rtw)}  # return to work's staff too
         self.sts = SecurityTokenService(gw)
 
     # ---------------------------------------------------------------- parts
@@ -238,6 +242,21 @@ class Corpus:
                           serialise(self.envelope(put, SOAP12_NS)), [("malformed-envelope", "/Envelope")]))
         cases.append(Case("not-well-formed", "A SOAP envelope cut off in the middle.",
                           serialise(self.envelope(put))[:300], [("xml-malformed", "/")]))
+
+        rtw = "urn:be:care-gateway:returntowork:v1"  # ReturnToWork v1, with a return-to-work user's STS token
+        coordinator = self.token("oa-rtw-coordinator")
+        open_dossier = f'<rtw:OpenDossierRequest xmlns:rtw="{rtw}"><rtw:InsuredSsin>{self.rtw.cast.insured}</rtw:InsuredSsin></rtw:OpenDossierRequest>'
+        cases.append(Case("rtw-open-dossier-signed", "A ReturnToWork OpenDossier request by an insurer's coordinator: a real "
+                          "STS assertion carrying the insurer's CBE and the role user management confirms, signed "
+                          "with the coordinator's holder-of-key.",
+                          serialise(self.signed(open_dossier, coordinator, "oa-rtw-coordinator"))))
+        fill = (f'<rtw:FillFormRequest xmlns:rtw="{rtw}"><rtw:DossierId>7f1c2d9e-4b7a-4f0e-9c55-1a2b3c4d5e6f</rtw:DossierId>'
+                '<rtw:Routing>employer</rtw:Routing><rtw:IncapacityStart>2025-03-03</rtw:IncapacityStart>'
+                '<rtw:Expectations>A training</rtw:Expectations></rtw:FillFormRequest>')
+        cases.append(Case("rtw-fill-form-unknown-routing", "Correctly signed, but the registration form's routing is none "
+                          "of insurer, occupational-physician, regional-request (RP-F1): the payload breaks ReturnToWork-v1.xsd.",
+                          serialise(self.signed(fill, coordinator, "oa-rtw-coordinator")),
+                          [("schema-invalid", "/Envelope/Body/FillFormRequest/Routing")]))
         return cases
 
     def wrapped(self, payload: str, assertion: etree._Element) -> etree._Element:

@@ -83,7 +83,7 @@ def test_corpus_covers_the_required_cases() -> None:
     assert rules["not-an-envelope-soap12"] == {"malformed-envelope"}
     payloads = {etree.QName(root[-1][0]).localname for m in SOAP if m.valid
                 for root in [etree.fromstring(m.path.read_bytes())]}
-    assert payloads == {"PutTherapeuticLinkRequest", "SearchProfessionalsRequest"}
+    assert payloads == {"PutTherapeuticLinkRequest", "SearchProfessionalsRequest", "OpenDossierRequest"}
 
 
 def test_the_maintainer_script_regenerates_the_corpus_byte_for_byte(tmp_path: Path, monkeypatch) -> None:
