@@ -55,7 +55,7 @@ def dossier_element(view: DossierView, parent: etree._Element) -> etree._Element
     element = mapping("rtw_dossier").xml_element({
         "id": view.id, "version": str(view.version), "insured_niss": view.insured_niss, "status": view.status,
         "opened_via": view.opened_via, "opened_by_role": view.opened_by_role, "opened_by_cbe": view.opened_by_cbe or None,
-        "created_at": instant(view.created_at), "updated_at": instant(view.updated_at), "person_name": name,
+        "created_at": instant(view.created_at), "updated_at": instant(view.updated_at), "person_name": name, "trio_dossier": view.trio_dossier,
     }, parent)
     partners = ([("insurer", view.insurer.cbe, view.insurer.name, None, None)] if view.insurer else []) + [
         ("employer", e.employer_cbe, e.employer_name, e.start, e.end) for e in view.employers] + [

@@ -168,6 +168,10 @@ def test_rp_a1_the_insurer_opens_the_dossier_enriched_from_the_sources(opened, c
     roles = [p["role"][0]["coding"][0]["code"] for p in opened["contained"][0]["participant"]]
     assert roles.count("insurer") == 1 and roles.count("employer") == 2
     assert "prevention-service" in roles and "regional-service" in roles
+    trio = [e["valueBoolean"] for e in opened["extension"] if e["url"].endswith("/rtw-trio-dossier")]
+    assert trio == [True]  # asked of TRIO with a blinded pseudonym, told to the insurer
+    counsellor = as_("reg-counsellor").get(f"EpisodeOfCare/{opened['id']}").json()
+    assert "extension" not in counsellor  # not told to a regional service
     again = as_("oa-rtw-coordinator").post("EpisodeOfCare", dossier(cast.insured))
     assert again.status_code == 200 and again.json()["id"] == opened["id"]  # the open dossier, not a second one
 

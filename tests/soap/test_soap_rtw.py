@@ -116,6 +116,8 @@ def test_rp_a1_the_insurer_opens_the_dossier_enriched_from_the_sources(rtw, open
     assert opened.InsuredSsin == cast.insured and opened.Status == "open" and opened.InsuredName
     roles = [p.Role for p in opened.Partner]
     assert roles.count("insurer") == 1 and roles.count("employer") == 2 and "regional-service" in roles
+    assert opened.TrioDossier is True  # asked of TRIO with a blinded pseudonym, told to the insurer
+    assert rtw("inami-expert").GetDossier(DossierId=opened.DossierId).Dossier[0].TrioDossier is None
     again = rtw("oa-physician").OpenDossier(InsuredSsin=cast.insured)
     assert again.Created is False and again.Dossier[0].DossierId == opened.DossierId
     fault = refused(rtw("oa-physician-other").GetDossier, DossierId=opened.DossierId)

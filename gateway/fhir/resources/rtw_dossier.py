@@ -82,13 +82,13 @@ def dossier_to_fhir(view: DossierView) -> dict[str, Any]:
     resource = mapping("rtw_dossier").to_fhir({
         "id": PREFIX + view.id, "version": str(view.version), "insured_niss": view.insured_niss, "status": view.status,
         "opened_by_cbe": view.opened_by_cbe or None, "created_at": instant(view.created_at),
-        "updated_at": instant(view.updated_at), "person_name": name,
+        "updated_at": instant(view.updated_at), "person_name": name, "trio_dossier": view.trio_dossier,
     })
     team = partners(view)
     if team is not None:
         resource["contained"] = [team]
         resource["team"] = [{"reference": "#partners"}]
-    first = ("resourceType", "id", "meta", "contained", "status", "type")
+    first = ("resourceType", "id", "meta", "contained", "extension", "status", "type")
     return {**{k: resource[k] for k in first if k in resource}, **{k: v for k, v in resource.items() if k not in first}}
 
 
