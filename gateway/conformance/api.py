@@ -178,7 +178,10 @@ def router(settings: "Settings", trust: "TrustSettings", clock: "Clock") -> APIR
         headers = {"X-Validation-Verdict": "valid" if verdict.valid else "invalid"}
         if report == "html":
             headers["Content-Security-Policy"] = REPORT_POLICY
-        return Response(render(report, [verdict]), media_type=MEDIA_TYPES[report], headers=headers)
+        body = render(report, [verdict])
+        if isinstance(body, str):  # a report quotes the message: a lone surrogate in it is written escaped, never a 500
+            body = body.encode("utf-8", "backslashreplace")
+        return Response(body, media_type=MEDIA_TYPES[report], headers=headers)
 
     @routes.get("/validator", include_in_schema=False)
     def page() -> Response:

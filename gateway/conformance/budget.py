@@ -25,7 +25,8 @@ from gateway.identity.xml import UnsafeXml, parse_untrusted
 
 from gateway.namespaces import FHIR_NS
 MAX_DEPTH = 64  # FHIR resources nest a few dozen levels at most
-MAX_NODES = 20_000  # JSON values or XML elements: a large real Bundle holds a few thousand
+MAX_NODES = 20_000  # JSON values: a large real Bundle holds a few thousand
+MAX_XML_ELEMENTS = 5_000  # reading FHIR XML costs more per element than JSON (grows faster than linearly)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Limits:
     concurrency: int  # validations at once, all clients together
     per_client: int = 1
     max_nodes: int = MAX_NODES
+    max_xml_elements: int = MAX_XML_ELEMENTS
     max_depth: int = MAX_DEPTH
 
     @classmethod
@@ -94,8 +96,9 @@ def _too_many_entries(limits: Limits) -> TooCostly:
 
 
 def _too_large(limits: Limits) -> TooCostly:
-    return TooCostly("too-many-elements", f"The message holds more than {limits.max_nodes} elements or nests deeper than "
-                     f"{limits.max_depth} levels; validate a smaller one.")
+    return TooCostly("too-many-elements", f"The message holds more than {limits.max_nodes} JSON values or "
+                     f"{limits.max_xml_elements} XML elements, or nests deeper than {limits.max_depth} levels; "
+                     "validate a smaller one.")
 
 
 def _check_json(data: bytes, limits: Limits) -> None:
@@ -125,15 +128,14 @@ def _check_json(data: bytes, limits: Limits) -> None:
 
 def _check_xml(data: bytes, limits: Limits) -> None:
     try:
-        root = parse_untrusted(data, max_bytes=limits.max_bytes, max_depth=limits.max_depth)
+        root = parse_untrusted(data, max_bytes=limits.max_bytes, max_depth=limits.max_depth,
+                               max_elements=limits.max_xml_elements)
     except UnsafeXml as refused:
-        if refused.code == "xml-too-deep":
+        if refused.code in ("xml-too-deep", "xml-too-many-elements"):
             raise _too_large(limits) from None
         return  # the validator reports the refusal
     entries = 0
-    for count, element in enumerate(root.iter(), 1):
-        if count > limits.max_nodes:
-            raise _too_large(limits)
+    for element in root.iter():
         if element.tag == f"{{{FHIR_NS}}}entry":
             entries += 1
             if entries > limits.max_entries:

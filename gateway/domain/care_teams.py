@@ -69,7 +69,8 @@ class CareTeamService:
             try:
                 check_dates(spec.period_start, spec.period_end)
             except InvalidInput as exc:
-                raise InvalidInput(exc.code, exc.message, rule="IC-R3", path="period.end") from None
+                raise InvalidInput(exc.code, exc.message, rule="IC-R3",
+                                   path="period.start" if exc.path == "start_date" else "period.end") from None
         patient = check_patient_niss(spec.patient_niss, "subject") if spec.patient_niss else None
         if patient is not None:
             person = self.ctx.register.person(patient)

@@ -154,8 +154,19 @@ def check_decision(value: str) -> str:
     return value
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+
+
 def check_dates(start: date, end: date | None) -> None:
-    """IC-R3: the end date is not before the start date."""
+    """IC-R3: coherent dates. Within what a care record can mean (billing
+    counts months past the end: a year-9999 date is no date of care), and the
+    end date is not before the start date."""
+    for name, day in (("start_date", start), ("end_date", end)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise InvalidInput(
+                "date-out-of-range", f"The date {day} is not a date of care; give one between {EARLIEST} and {LATEST}.",
+                rule="IC-R3", path=name,
+            )
     if end is not None and end < start:
         raise InvalidInput(
             "end-before-start", f"The end date {end} is before the start date {start}; correct one of them.",

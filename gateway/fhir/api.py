@@ -1,7 +1,12 @@
 """The FHIR REST API under ``/fhir``: generic interactions dispatched to the
 resource handlers, validation of every write against our profiles,
 ``$validate``, batch and atomic transaction Bundles, history, and the
-CapabilityStatement generated from what the handlers declare."""
+CapabilityStatement generated from what the handlers declare.
+
+Every route of the face runs inside one error boundary (:class:`FhirRoute`):
+whatever an interaction raises, FastAPI's own request checks included, the
+answer is an OperationOutcome; a path no route serves under ``/fhir`` gets
+one too."""
 
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ import re
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 
 from gateway.domain.errors import DomainError
 from gateway.fhir import formats
@@ -27,7 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gateway.fhir")
 PREFIX = "/fhir"
-_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ETAG = re.compile(r'(?:W/)?"?([0-9]+)"?', re.ASCII)
 
 
 def base_url(request: Request) -> str:
@@ -37,7 +45,7 @@ def base_url(request: Request) -> str:
 def error_response(request: Request, error: FhirError) -> Response:
     try:
         return formats.render(request, operation_outcome(error.issues), error.status, error.headers)
-    except FhirError:  # an unusable _format: answer the outcome in JSON
+    except Exception:  # noqa: BLE001 - an unusable _format, a text XML cannot carry: the outcome in plain JSON
         import json
 
         return Response(json.dumps(operation_outcome(error.issues)), status_code=error.status,
@@ -55,6 +63,11 @@ def as_fhir_error(exc: Exception, handler: ResourceHandler | None = None) -> Fhi
     if isinstance(exc, HTTPException):
         code = "login" if exc.status_code == 401 else "forbidden" if exc.status_code == 403 else "processing"
         return FhirError(exc.status_code, [Issue("error", code, str(exc.detail))], dict(exc.headers or {}))
+    if isinstance(exc, RequestValidationError):
+        first = next(iter(exc.errors()), {})
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return FhirError.simple(400, "invalid", f"The request is not usable: {first.get('msg', 'invalid')} ({where}).",
+                                error_code="invalid-request")
     log.exception("FHIR interaction failed")
     return FhirError(500, [Issue("fatal", "exception", "The server failed to process the request; the error is logged.")])
 
@@ -62,9 +75,9 @@ def as_fhir_error(exc: Exception, handler: ResourceHandler | None = None) -> Fhi
 def parse_if_match(value: str | None) -> int | None:
     if not value:
         return None
-    m = _ETAG.match(value.strip())
-    if not m:
-        raise FhirError.simple(400, "invalid", f"If-Match must be an ETag like W/\"3\", not {value!r}.", error_code="invalid-if-match")
+    m = _ETAG.fullmatch(value.strip())
+    if not m or len(m.group(1)) > 9:
+        raise FhirError.simple(400, "invalid", f"If-Match must be an ETag like W/\"3\", not {value[:40]!r}.", error_code="invalid-if-match")
     return int(m.group(1))
 
 
@@ -101,8 +114,16 @@ class FhirApi:
         if resource.get("resourceType") != handler.resource_type:
             raise FhirError.simple(400, "invalid", f"The body is a {resource.get('resourceType')}, not a {handler.resource_type}.",
                                    expression="resourceType", error_code="wrong-resource-type")
-        profile = handler.profile_for(resource) if hasattr(handler, "profile_for") else handler.profile  # a type with several profiles
-        result = FhirValidator.default().validate(resource, profile=profile)
+        try:  # a type with several profiles tells which one from the resource
+            profile = handler.profile_for(resource) if hasattr(handler, "profile_for") else handler.profile
+        except (AttributeError, TypeError, KeyError, ValueError):  # too malformed to tell: the validator says why
+            profile = handler.profile
+        try:
+            result = FhirValidator.default().validate(resource, profile=profile)
+        except Exception:  # noqa: BLE001 - the validator failed on this input: logged, said, never a 500
+            log.exception("validating a %s failed", handler.resource_type)
+            raise FhirError.simple(422, "processing", f"The {handler.resource_type} could not be checked against its profile; "
+                                   "the failure is logged. Check its structure with $validate.", error_code="validator-failed") from None
         if not result.valid:
             outcome = result.operation_outcome()
             raise FhirError(422, [Issue(i.get("severity", "error"), i.get("code", "invalid"),
@@ -120,23 +141,47 @@ def _rule_of(issue: dict[str, Any]) -> str | None:
     return None
 
 
+def _validate_parameters(parameters: dict[str, Any], profile: str | None) -> tuple[dict[str, Any], str | None]:
+    """The resource and profile a ``$validate`` Parameters names (FHIR R4 resource-operation-validate)."""
+    given = parameters.get("parameter")
+    if not isinstance(given, list) or not all(isinstance(p, dict) for p in given):
+        raise FhirError.simple(400, "structure", "Parameters.parameter must be a list of parameters.", expression="Parameters.parameter",
+                               error_code="invalid-parameters")
+    named = {p.get("name"): p for p in given}
+    chosen = (named.get("profile") or {}).get("valueUri") or (named.get("profile") or {}).get("valueCanonical") or profile
+    resource = (named.get("resource") or {}).get("resource") or {}
+    if not isinstance(chosen, str) or not isinstance(resource, dict):
+        raise FhirError.simple(400, "structure", "Give the resource to validate in parameter 'resource' and a profile URL in "
+                               "parameter 'profile'.", expression="Parameters.parameter", error_code="invalid-parameters")
+    return resource, chosen
+
+
 def router(cases: "UseCases", handlers: list[ResourceHandler], tokens: PrincipalVerifier) -> APIRouter:
     """The FHIR face: ``handlers`` over the use cases, every interaction but
     ``metadata`` behind a bearer token checked by ``tokens`` (the verifier
     the composition root built from the trust settings)."""
     api = FhirApi(cases, handlers)
-    routes = APIRouter(prefix=PREFIX, tags=["FHIR R4"])
-    authenticate = bearer_principal(tokens)
 
-    def guarded(fn: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
-        async def run(request: Request, **kwargs: Any) -> Response:
-            handler = api.handlers.get(kwargs.get("resource_type", ""))
-            try:
-                formats.response_format(request)
-                return await fn(request, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - every refusal becomes an OperationOutcome
-                return error_response(request, as_fhir_error(exc, handler))
-        return run
+    class FhirRoute(APIRoute):
+        """The face's one error boundary: the response format is checked
+        first, and whatever the interaction raises becomes an
+        OperationOutcome naming, where it can, the element at fault."""
+
+        def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+            inner = super().get_route_handler()
+
+            async def run(request: Request) -> Response:
+                try:
+                    formats.response_format(request)
+                    return await inner(request)
+                except Exception as exc:  # noqa: BLE001 - every refusal becomes an OperationOutcome
+                    handler = api.handlers.get(str(request.path_params.get("resource_type", "")))
+                    return error_response(request, as_fhir_error(exc, handler))
+
+            return run
+
+    routes = APIRouter(prefix=PREFIX, tags=["FHIR R4"], route_class=FhirRoute)
+    authenticate = bearer_principal(tokens)
 
     def call_for(request: Request) -> Call:
         try:
@@ -147,36 +192,27 @@ def router(cases: "UseCases", handlers: list[ResourceHandler], tokens: Principal
 
     @routes.get("/metadata", summary="CapabilityStatement (no token needed)")
     async def metadata(request: Request) -> Response:
-        return await guarded(lambda r: _render(r, capability_statement(base_url(r), list(api.handlers.values()))))(request)
-
-    async def _render(request: Request, resource: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        return formats.render(request, resource, status, headers)
+        return formats.render(request, capability_statement(base_url(request), list(api.handlers.values())))
 
     @routes.post("", summary="batch or transaction Bundle")
     async def bundle(request: Request) -> Response:
-        async def go(request: Request) -> Response:
-            call = call_for(request)
-            body = await formats.read_resource(request, cases.settings.fhir_max_body)
-            result, status = process_bundle(api, call, body)
-            return formats.render(request, result, status)
-        return await guarded(go)(request)
+        call = call_for(request)
+        body = await formats.read_resource(request, cases.settings.fhir_max_body)
+        result, status = process_bundle(api, call, body)
+        return formats.render(request, result, status)
 
     @routes.post("/{resource_type}/$validate", summary="validate a resource against its profile")
     async def validate_type(request: Request, resource_type: str) -> Response:
-        async def go(request: Request, resource_type: str) -> Response:
-            call_for(request)
-            handler = api.handler(resource_type)
-            from gateway.conformance.fhir.validator import FhirValidator
+        call_for(request)
+        handler = api.handler(resource_type)
+        from gateway.conformance.fhir.validator import FhirValidator
 
-            body = await formats.read_resource(request, cases.settings.fhir_max_body)
-            profile = handler.profile
-            if body.get("resourceType") == "Parameters":
-                params = {p.get("name"): p for p in body.get("parameter", [])}
-                profile = params.get("profile", {}).get("valueUri") or params.get("profile", {}).get("valueCanonical") or profile
-                body = params.get("resource", {}).get("resource") or {}
-            result = FhirValidator.default().validate(body, profile=profile)
-            return formats.render(request, result.operation_outcome(), 200)
-        return await guarded(go)(request, resource_type=resource_type)
+        body = await formats.read_resource(request, cases.settings.fhir_max_body)
+        profile = handler.profile
+        if body.get("resourceType") == "Parameters":
+            body, profile = _validate_parameters(body, profile)
+        result = FhirValidator.default().validate(body, profile=profile)
+        return formats.render(request, result.operation_outcome(), 200)
 
     @routes.post("/{resource_type}/{id}/$validate", summary="validate a resource for an update of this instance")
     async def validate_instance(request: Request, resource_type: str, id: str) -> Response:
@@ -184,26 +220,26 @@ def router(cases: "UseCases", handlers: list[ResourceHandler], tokens: Principal
 
     @routes.get("/{resource_type}", summary="search")
     async def search(request: Request, resource_type: str) -> Response:
-        async def go(request: Request, resource_type: str) -> Response:
-            call = call_for(request)
-            handler = api.handler(resource_type)
-            params = [(k, v) for k, v in request.query_params.multi_items()]
-            return await _search(request, call, handler, params)
-        return await guarded(go)(request, resource_type=resource_type)
+        call = call_for(request)
+        handler = api.handler(resource_type)
+        params = [(k, v) for k, v in request.query_params.multi_items()]
+        return await _search(request, call, handler, params)
 
     @routes.post("/{resource_type}/_search", summary="search (form body)")
     async def search_post(request: Request, resource_type: str) -> Response:
-        async def go(request: Request, resource_type: str) -> Response:
-            call = call_for(request)
-            handler = api.handler(resource_type)
-            params = await formats.read_form(request, cases.settings.fhir_max_body) + list(request.query_params.multi_items())
-            return await _search(request, call, handler, params)
-        return await guarded(go)(request, resource_type=resource_type)
+        call = call_for(request)
+        handler = api.handler(resource_type)
+        params = await formats.read_form(request, cases.settings.fhir_max_body) + list(request.query_params.multi_items())
+        return await _search(request, call, handler, params)
 
     async def _search(request: Request, call: Call, handler: ResourceHandler, params: list[tuple[str, str]]) -> Response:
         from gateway.fhir.bundle import searchset
 
         params = [(k, v) for k, v in params if k not in ("_format", "_pretty")]
+        for name, value in params:
+            if _CONTROL.search(name) or _CONTROL.search(value):
+                raise FhirError.simple(400, "invalid", f"The search parameter {name[:40]!r} holds a control character; "
+                                       "send text only.", expression=name[:40], error_code="invalid-search-value")
         known_params(handler, params)
         count = parse_count(dict(params).get("_count"), cases.settings.default_page_size, cases.settings.max_page_size)
         cursor = dict(params).get("_cursor")
@@ -216,26 +252,24 @@ def router(cases: "UseCases", handlers: list[ResourceHandler], tokens: Principal
 
     @routes.post("/{resource_type}", summary="create (conditional with If-None-Exist)")
     async def create(request: Request, resource_type: str) -> Response:
-        async def go(request: Request, resource_type: str) -> Response:
-            call = call_for(request)
-            handler = api.handler(resource_type)
-            if "create" not in handler.interactions:
-                raise handler._unsupported("create")
-            resource = await formats.read_resource(request, cases.settings.fhir_max_body)
-            api.validate(resource, handler)
-            condition = request.headers.get("if-none-exist")
-            if condition:
-                from urllib.parse import parse_qsl
+        call = call_for(request)
+        handler = api.handler(resource_type)
+        if "create" not in handler.interactions:
+            raise handler._unsupported("create")
+        resource = await formats.read_resource(request, cases.settings.fhir_max_body)
+        api.validate(resource, handler)
+        condition = request.headers.get("if-none-exist")
+        if condition:
+            from urllib.parse import parse_qsl
 
-                existing = handler.find_existing(call, parse_qsl(condition.lstrip("?")))
-                if len(existing) > 1:
-                    raise FhirError.simple(412, "duplicate", "If-None-Exist matches several resources; make the criteria selective.",
-                                           error_code="conditional-create-ambiguous")
-                if existing:
-                    return formats.render(request, existing[0], 200, resource_headers(call.base, existing[0]))
-            written = handler.create(call, resource)
-            return _written(request, call, written)
-        return await guarded(go)(request, resource_type=resource_type)
+            existing = handler.find_existing(call, parse_qsl(condition.lstrip("?")))
+            if len(existing) > 1:
+                raise FhirError.simple(412, "duplicate", "If-None-Exist matches several resources; make the criteria selective.",
+                                       error_code="conditional-create-ambiguous")
+            if existing:
+                return formats.render(request, existing[0], 200, resource_headers(call.base, existing[0]))
+        written = handler.create(call, resource)
+        return _written(request, call, written)
 
     def _written(request: Request, call: Call, written: Any) -> Response:
         headers = resource_headers(call.base, written.resource)
@@ -251,56 +285,46 @@ def router(cases: "UseCases", handlers: list[ResourceHandler], tokens: Principal
 
     @routes.get("/{resource_type}/_history", summary="type history")
     async def history_type(request: Request, resource_type: str) -> Response:
-        async def go(request: Request, resource_type: str) -> Response:
-            from gateway.fhir.bundle import history
+        from gateway.fhir.bundle import history
 
-            call = call_for(request)
-            handler = api.handler(resource_type)
-            versions = handler.history_type(call, list(request.query_params.multi_items()))
-            return formats.render(request, history(call.base, f"{resource_type}/_history", versions))
-        return await guarded(go)(request, resource_type=resource_type)
+        call = call_for(request)
+        handler = api.handler(resource_type)
+        versions = handler.history_type(call, list(request.query_params.multi_items()))
+        return formats.render(request, history(call.base, f"{resource_type}/_history", versions))
 
     @routes.get("/{resource_type}/{id}", summary="read")
     async def read(request: Request, resource_type: str, id: str) -> Response:
-        async def go(request: Request, resource_type: str, id: str) -> Response:
-            call = call_for(request)
-            resource = api.handler(resource_type).read(call, id)
-            return formats.render(request, resource, 200, resource_headers(call.base, resource))
-        return await guarded(go)(request, resource_type=resource_type, id=id)
+        call = call_for(request)
+        resource = api.handler(resource_type).read(call, id)
+        return formats.render(request, resource, 200, resource_headers(call.base, resource))
 
     @routes.put("/{resource_type}/{id}", summary="update (If-Match for optimistic locking)")
     async def update(request: Request, resource_type: str, id: str) -> Response:
-        async def go(request: Request, resource_type: str, id: str) -> Response:
-            call = call_for(request)
-            handler = api.handler(resource_type)
-            if "update" not in handler.interactions:
-                raise handler._unsupported("update")
-            resource = await formats.read_resource(request, cases.settings.fhir_max_body)
-            if resource.get("id") != id:
-                raise FhirError.simple(400, "invalid", f"The body's id {resource.get('id')!r} must be the id in the URL ({id}).",
-                                       expression=f"{resource_type}.id", error_code="id-mismatch")
-            api.validate(resource, handler)
-            written = handler.update(call, id, resource, parse_if_match(request.headers.get("if-match")))
-            return _written(request, call, written)
-        return await guarded(go)(request, resource_type=resource_type, id=id)
+        call = call_for(request)
+        handler = api.handler(resource_type)
+        if "update" not in handler.interactions:
+            raise handler._unsupported("update")
+        resource = await formats.read_resource(request, cases.settings.fhir_max_body)
+        if resource.get("id") != id:
+            raise FhirError.simple(400, "invalid", f"The body's id {resource.get('id')!r} must be the id in the URL ({id}).",
+                                   expression=f"{resource_type}.id", error_code="id-mismatch")
+        api.validate(resource, handler)
+        written = handler.update(call, id, resource, parse_if_match(request.headers.get("if-match")))
+        return _written(request, call, written)
 
     @routes.get("/{resource_type}/{id}/_history", summary="instance history")
     async def history_instance(request: Request, resource_type: str, id: str) -> Response:
-        async def go(request: Request, resource_type: str, id: str) -> Response:
-            from gateway.fhir.bundle import history
+        from gateway.fhir.bundle import history
 
-            call = call_for(request)
-            versions = api.handler(resource_type).history_instance(call, id)
-            return formats.render(request, history(call.base, f"{resource_type}/{id}/_history", versions))
-        return await guarded(go)(request, resource_type=resource_type, id=id)
+        call = call_for(request)
+        versions = api.handler(resource_type).history_instance(call, id)
+        return formats.render(request, history(call.base, f"{resource_type}/{id}/_history", versions))
 
     @routes.get("/{resource_type}/{id}/_history/{vid}", summary="vread")
     async def vread(request: Request, resource_type: str, id: str, vid: str) -> Response:
-        async def go(request: Request, resource_type: str, id: str, vid: str) -> Response:
-            call = call_for(request)
-            resource = api.handler(resource_type).vread(call, id, vid)
-            return formats.render(request, resource, 200, resource_headers(call.base, resource))
-        return await guarded(go)(request, resource_type=resource_type, id=id, vid=vid)
+        call = call_for(request)
+        resource = api.handler(resource_type).vread(call, id, vid)
+        return formats.render(request, resource, 200, resource_headers(call.base, resource))
 
     for method in ("DELETE", "PATCH"):
         async def refuse(request: Request, resource_type: str, id: str, _m: str = method) -> Response:
@@ -308,4 +332,15 @@ def router(cases: "UseCases", handlers: list[ResourceHandler], tokens: Principal
                                                             "close an inclusion by giving its end date.", error_code="method-not-allowed"))
         routes.add_api_route("/{resource_type}/{id}", refuse, methods=[method], include_in_schema=False)
 
+    async def nowhere(request: Request, path: str) -> Response:
+        """Under /fhir, a path or method no interaction serves: an OperationOutcome too."""
+        return error_response(request, FhirError.simple(404, "not-supported", f"No FHIR interaction answers {request.method} "
+                                                        f"/fhir/{path[:100]}; see /fhir/metadata.", error_code="unknown-interaction"))
+
+    routes.add_api_route("/{path:path}", nowhere, include_in_schema=False,
+                         methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+    async def nowhere_at_the_base(request: Request) -> Response:
+        return await nowhere(request, "")
+
+    routes.add_api_route("", nowhere_at_the_base, include_in_schema=False, methods=["GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"])
     return routes

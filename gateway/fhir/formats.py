@@ -8,6 +8,8 @@ faithful for the R4 elements our profiles use.
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,6 +26,10 @@ _FORMAT_ALIASES = {
     "xml": XML, "text/xml": XML, "application/xml": XML, "application/fhir+xml": XML, "application/xml+fhir": XML,
 }
 MAX_BODY = 4 * 1024 * 1024  # the default of Settings.fhir_max_body
+MAX_DEPTH = 64  # FHIR resources nest a few dozen levels at most; deeper is an attack on recursion
+MAX_JSON_VALUES = 100_000
+MAX_XML_ELEMENTS = 5_000  # reading FHIR XML costs more per element than JSON
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def response_format(request: Request) -> str:
@@ -74,7 +80,7 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
     length over it is refused before reading, a chunked body as soon as it
     passes it (never held whole in memory first)."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -101,6 +107,64 @@ async def read_form(request: Request, limit: int = MAX_BODY) -> list[tuple[str, 
         raise FhirError.simple(400, "too-costly", "The form holds more than 200 parameters.", error_code="too-many-parameters") from None
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _invalid_json(message: str, code: str = "invalid-json") -> FhirError:
+    return FhirError.simple(400, "structure", f"The body is not valid FHIR JSON: {message}", error_code=code)
+
+
+def parse_json(raw: bytes) -> dict[str, Any]:
+    """A FHIR JSON resource from bytes, or a 4xx: UTF-8 only (RFC 8259), no
+    NaN or Infinity, no number beyond a double, no lone surrogate (FHIR
+    strings are Unicode text), no nesting deeper than :data:`MAX_DEPTH`, at
+    most :data:`MAX_JSON_VALUES` values. What passes can be stored and
+    rendered again; what does not never reaches a recursion or the database."""
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise _invalid_json("it is not UTF-8 (send UTF-8, RFC 8259).", "invalid-encoding") from None
+    except RecursionError:
+        raise _invalid_json(f"it nests deeper than {MAX_DEPTH} levels.", "too-deep") from None
+    except json.JSONDecodeError as exc:
+        raise _invalid_json(f"{exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
+    except ValueError as exc:  # NaN, Infinity, an integer of thousands of digits
+        raise _invalid_json(f"{str(exc)[:120]}.", "invalid-number") from None
+    if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
+        raise FhirError.simple(400, "structure", "The body must be a FHIR resource: a JSON object with a resourceType string.",
+                               error_code="not-a-resource")
+    _check_values(data)
+    return data
+
+
+def _check_values(document: Any) -> None:
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    seen = 0
+    while stack:
+        value, depth = stack.pop()
+        seen += 1
+        if depth > MAX_DEPTH:
+            raise _invalid_json(f"it nests deeper than {MAX_DEPTH} levels.", "too-deep")
+        if seen > MAX_JSON_VALUES:
+            raise FhirError.simple(413, "too-costly", f"The body holds more than {MAX_JSON_VALUES} JSON values; send less at once.",
+                                   error_code="too-many-values")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if _SURROGATE.search(key):
+                    raise _invalid_json("a property name holds a lone surrogate (\\uD800-\\uDFFF), which is no Unicode text.",
+                                        "invalid-string")
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            if _SURROGATE.search(value):
+                raise _invalid_json("a string holds a lone surrogate (\\uD800-\\uDFFF), which is no Unicode text.",
+                                    "invalid-string")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise _invalid_json("a number is beyond what a decimal can hold.", "invalid-number")
+
+
 async def read_resource(request: Request, limit: int = MAX_BODY) -> dict[str, Any]:
     """The request body as a FHIR JSON object, whatever format it came in."""
     raw = await read_body(request, limit)
@@ -109,17 +173,12 @@ async def read_resource(request: Request, limit: int = MAX_BODY) -> dict[str, An
     if fmt is None:
         raise FhirError.simple(415, "not-supported", f"Content-Type {ctype!r} is not supported: send application/fhir+json or application/fhir+xml.")
     if fmt == JSON:
-        try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise FhirError.simple(400, "structure", f"The body is not valid JSON: {exc}.") from None
-        if not isinstance(data, dict) or "resourceType" not in data:
-            raise FhirError.simple(400, "structure", "The body must be a FHIR resource with a resourceType.")
-        return data
+        return parse_json(raw)
     try:
-        parse_untrusted(raw, max_bytes=limit)  # size, depth, no DTD, before anything else reads it
+        parse_untrusted(raw, max_bytes=limit, max_depth=MAX_DEPTH, max_elements=MAX_XML_ELEMENTS)  # before anything else reads it
     except UnsafeXml as exc:
-        raise FhirError.simple(400, "structure", exc.message, error_code=exc.code) from None
+        status = 413 if exc.code in ("xml-too-large", "xml-too-many-elements") else 400
+        raise FhirError.simple(status, "too-costly" if status == 413 else "structure", exc.message, error_code=exc.code) from None
     from gateway.conformance.fhir.validator import FhirValidator
     from gateway.conformance.fhir.xml import XmlConversionError, xml_to_json
 

@@ -11,7 +11,15 @@ from datetime import date, datetime, time, timezone
 from gateway.fhir.outcome import FhirError
 
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
-_DATE = re.compile(r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})(?:T(?P<t>[\d:.]+)(?P<z>Z|[+-]\d{2}:\d{2})?)?)?)?$")
+_DATE = re.compile(r"(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})(?:T(?P<t>[\d:.]+)(?P<z>Z|[+-]\d{2}:\d{2})?)?)?)?", re.ASCII)
+_DIGITS = re.compile(r"[0-9]{1,9}")  # what a count or an offset may be: ASCII digits, within an int column's range
+
+
+def whole_number(raw: str | None) -> int | None:
+    """``raw`` as a small non-negative whole number, or None: only ASCII
+    digits (``str.isdigit`` also takes '²', which ``int`` refuses) and no
+    more than fits the database's integers."""
+    return int(raw) if raw is not None and _DIGITS.fullmatch(raw) else None
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,7 @@ class DateParam:
 def parse_date(name: str, raw: str) -> DateParam:
     prefix = raw[:2] if raw[:2] in PREFIXES else "eq"
     value = raw[2:] if raw[:2] in PREFIXES else raw
-    m = _DATE.match(value)
+    m = _DATE.fullmatch(value)
     if not m:
         raise FhirError.simple(400, "invalid", f"{name}={raw!r} is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD or a dateTime).",
                                expression=name, error_code="invalid-search-date")
@@ -104,7 +112,8 @@ def parse_token(raw: str) -> Token:
 def parse_count(raw: str | None, default: int, maximum: int) -> int:
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise FhirError.simple(400, "invalid", f"_count must be a positive whole number, not {raw!r}.", expression="_count",
+    value = whole_number(raw) if len(raw) <= 9 else (maximum if raw.isascii() and raw.isdigit() else None)
+    if value is None or value < 1:
+        raise FhirError.simple(400, "invalid", f"_count must be a positive whole number, not {raw[:40]!r}.", expression="_count",
                                error_code="invalid-count")
-    return min(int(raw), maximum)
+    return min(value, maximum)

@@ -20,12 +20,27 @@ if TYPE_CHECKING:
 MAX_ENTRIES = 100
 
 
-def _entry_request(entry: dict[str, Any], index: int) -> tuple[str, str]:
+def _invalid_entry(index: int, message: str, where: str = "") -> FhirError:
+    return FhirError.simple(400, "invalid", f"Entry {index}: {message}", expression=f"Bundle.entry[{index}]{where}",
+                            error_code="invalid-bundle-entry")
+
+
+def _entry_request(entry: Any, index: int) -> tuple[str, str]:
+    """The method and url of an entry, whose shape is checked here (an entry
+    that is no object, a url that is no string) before anything reads it."""
+    if not isinstance(entry, dict):
+        raise _invalid_entry(index, "an entry is an object with request (and resource).")
     request = entry.get("request") or {}
-    method, url = request.get("method"), request.get("url")
-    if method not in ("GET", "POST", "PUT") or not url:
-        raise FhirError.simple(400, "invalid", f"Entry {index}: request.method must be GET, POST or PUT with a url.",
-                               expression=f"Bundle.entry[{index}].request", error_code="invalid-bundle-entry")
+    method, url = (request.get("method"), request.get("url")) if isinstance(request, dict) else (None, None)
+    if method not in ("GET", "POST", "PUT") or not isinstance(url, str) or not url:
+        raise _invalid_entry(index, "request.method must be GET, POST or PUT with a url.", ".request")
+    for name in ("ifMatch", "ifNoneExist"):
+        if request.get(name) is not None and not isinstance(request[name], str):
+            raise _invalid_entry(index, f"request.{name} is a string.", f".request.{name}")
+    if entry.get("fullUrl") is not None and not isinstance(entry["fullUrl"], str):
+        raise _invalid_entry(index, "fullUrl is a string.", ".fullUrl")
+    if method != "GET" and not isinstance(entry.get("resource"), dict):
+        raise _invalid_entry(index, f"a {method} entry carries its resource as an object.", ".resource")
     return method, url
 
 
@@ -78,9 +93,11 @@ def _run_entry(api: "FhirApi", call: Call, entry: dict[str, Any], index: int, id
         "status": "201 Created" if written.created else "200 OK", "location": headers["Location"], "etag": headers["ETag"]}}
 
 
-def _handler_of(api: "FhirApi", entry: dict[str, Any]) -> ResourceHandler | None:
+def _handler_of(api: "FhirApi", entry: Any) -> ResourceHandler | None:
     """The handler an entry goes to, so that its refusal names FHIR elements (the handler's ``paths``)."""
-    segments = [s for s in urlsplit(str((entry.get("request") or {}).get("url") or "")).path.strip("/").split("/") if s]
+    request = entry.get("request") if isinstance(entry, dict) else None
+    url = request.get("url") if isinstance(request, dict) else None
+    segments = [s for s in urlsplit(url).path.strip("/").split("/") if s] if isinstance(url, str) else []
     return api.handlers.get(segments[0]) if segments else None
 
 
@@ -90,6 +107,8 @@ def process_bundle(api: "FhirApi", call: Call, bundle: dict[str, Any]) -> tuple[
     if bundle.get("resourceType") != "Bundle" or bundle.get("type") not in ("batch", "transaction"):
         raise FhirError.simple(400, "invalid", "POST /fhir takes a Bundle of type batch or transaction.", error_code="not-a-batch")
     entries = bundle.get("entry") or []
+    if not isinstance(entries, list):
+        raise FhirError.simple(400, "invalid", "Bundle.entry is a list of entries.", expression="Bundle.entry", error_code="not-a-batch")
     if len(entries) > MAX_ENTRIES:
         raise FhirError.simple(413, "too-costly", f"A Bundle holds at most {MAX_ENTRIES} entries.", error_code="bundle-too-large")
     kind = bundle["type"]

@@ -18,6 +18,7 @@ from lxml import etree
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64
+MAX_ELEMENTS = 100_000
 _DOCTYPE = re.compile(rb"<!\s*DOCTYPE|<!\s*ENTITY", re.IGNORECASE)
 
 
@@ -46,7 +47,7 @@ def _parser(remove_blank_text: bool = False) -> etree.XMLParser:
 
 
 def parse_untrusted(data: bytes, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH,
-                    remove_blank_text: bool = False) -> etree._Element:
+                    max_elements: int = MAX_ELEMENTS, remove_blank_text: bool = False) -> etree._Element:
     """Parse bytes from outside into an element, or raise :class:`UnsafeXml`."""
     if len(data) > max_bytes:
         raise UnsafeXml("xml-too-large", f"The document is {len(data)} bytes; the limit is {max_bytes}.")
@@ -63,7 +64,7 @@ def parse_untrusted(data: bytes, *, max_bytes: int = MAX_BYTES, max_depth: int =
     if root is None:
         raise UnsafeXml("xml-malformed", "The document is empty.")
     refuse_dtd(root)
-    _check_depth(root, max_depth)
+    _check_depth(root, max_depth, max_elements)
     return root
 
 
@@ -77,12 +78,15 @@ def refuse_dtd(root: etree._Element) -> None:
         raise UnsafeXml("xml-doctype-forbidden", DOCTYPE_REFUSED)
 
 
-def _check_depth(root: etree._Element, max_depth: int) -> None:
-    stack = [(root, 1)]
+def _check_depth(root: etree._Element, max_depth: int, max_elements: int) -> None:
+    stack, seen = [(root, 1)], 0
     while stack:
         element, depth = stack.pop()
+        seen += 1
         if depth > max_depth:
             raise UnsafeXml("xml-too-deep", f"The document nests deeper than {max_depth} levels.")
+        if seen > max_elements:
+            raise UnsafeXml("xml-too-many-elements", f"The document holds more than {max_elements} elements.")
         stack.extend((child, depth + 1) for child in element)
 
 

@@ -27,6 +27,7 @@ from gateway.fhir.handler import CHANNEL, Call, ResourceHandler, SearchParam, Se
 from gateway.fhir.outcome import FhirError
 from gateway.fhir.resources.common import instant, values_of
 from gateway.fhir.resources.directory import offset_cursor, patient_id, pseudonym_of
+from gateway.fhir.search import whole_number
 from gateway.domain.principal import Role, SYSTEM_NISS
 
 if TYPE_CHECKING:
@@ -173,7 +174,7 @@ class AuditEventHandler(ResourceHandler):
 # -------------------------------------------------------------- Provenance
 
 V3_DATA_OPERATION = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
-_TARGET = re.compile(r"(?:^|/)EpisodeOfCare/([A-Za-z0-9\-.]{1,64})(?:/_history/(\d+))?$")
+_TARGET = re.compile(r"(?:^|/)EpisodeOfCare/([A-Za-z0-9\-.]{1,64})(?:/_history/([0-9]{1,9}))?$")
 
 
 def provenance(version: InclusionVersionView) -> dict[str, Any]:
@@ -209,7 +210,7 @@ class ProvenanceHandler(ResourceHandler):
 
     def read(self, call: Call, id: str) -> dict[str, Any]:
         inclusion_id, _, version = id.rpartition("-v")
-        if not inclusion_id or not version.isdigit():
+        if not inclusion_id or whole_number(version) is None:
             raise FhirError.simple(404, "not-found", f"No Provenance {id}: ids are <inclusion id>-v<version>.",
                                    expression="Provenance.id", error_code="unknown-provenance")
         for v in self._versions(call, inclusion_id):

@@ -17,6 +17,7 @@ from gateway.fhir.handler import CHANNEL, Call, ResourceHandler, SearchParam, Se
 from gateway.fhir.outcome import FhirError
 from gateway.fhir.resources.common import complete_recorded_by, instant, ssin, values_of
 from gateway.fhir.resources.inclusion import _tidy
+from gateway.fhir.search import whole_number
 from gateway.mapping.mapping import mapping
 
 PROFILE = "https://care-gateway.be/fhir/StructureDefinition/be-cg-research-consent"
@@ -97,6 +98,6 @@ class ConsentHandler(ResourceHandler):
             latest.setdefault(str(v.resource_id or v.id), v)
         resources = [self.to_fhir(v) for v in latest.values()]
         resources = [r for r in resources if not statuses or r["status"] in statuses]
-        start = int(cursor) if cursor and cursor.isdigit() else 0
+        start = whole_number(cursor) or 0
         page = resources[start:start + count]
         return SearchResult(page, str(start + count) if start + count < len(resources) else None)

@@ -35,7 +35,7 @@ from gateway.domain.views import PersonView
 from gateway.fhir.handler import CHANNEL, Call, ResourceHandler, SearchParam, SearchResult
 from gateway.fhir.outcome import FhirError, from_domain
 from gateway.fhir.resources.common import NIHDI_SYSTEMS, identifier_value, ssin, values_of
-from gateway.fhir.search import parse_token
+from gateway.fhir.search import parse_token, whole_number
 
 if TYPE_CHECKING:
     from gateway.domain.usecases import UseCases
@@ -93,10 +93,11 @@ def offset_cursor(cursor: str | None) -> int:
     """The offset an opaque paging cursor of ours stands for (0 without one)."""
     if cursor is None:
         return 0
-    if not cursor.isdigit():
+    value = whole_number(cursor)
+    if value is None:
         raise FhirError.simple(400, "invalid", "The paging cursor is not one this server gave; start the search again.",
                                expression="_cursor", error_code="invalid-cursor")
-    return int(cursor)
+    return value
 
 
 def _reference_id(name: str, raw: str, resource_type: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from gateway.fhir.handler import Call, SearchResult
 from gateway.fhir.outcome import FhirError
 from gateway.fhir.resources.common import ssin, values_of
-from gateway.fhir.search import parse_token
+from gateway.fhir.search import parse_token, whole_number
 from gateway.domain.principal import Role
 
 PATIENT_IDENTIFIER = "https://care-gateway.be/fhir/SearchParameter/patient-identifier"
@@ -48,6 +48,6 @@ def token_codes(params: list[tuple[str, str]], name: str, system: str | None = N
 
 def page(resources: list[dict[str, Any]], count: int, cursor: str | None) -> SearchResult:
     """One page of ``resources``; the cursor is the offset of the next page."""
-    start = int(cursor) if cursor and cursor.isdigit() else 0
+    start = whole_number(cursor) or 0
     end = start + count
     return SearchResult(resources[start:end], str(end) if end < len(resources) else None, total=len(resources))
