@@ -123,7 +123,7 @@ def _qualification(quality: str) -> dict[str, Any]:
     profession = PROFESSIONS.get(quality)
     if profession is None:
         return {"text": quality}
-    return {"coding": [{"system": CD_HCPARTY, "code": profession.hcparty, "display": profession.label}], "text": profession.label}
+    return {"coding": [{"system": CD_HCPARTY, "code": profession.hcparty, "display": profession.display}], "text": profession.label}
 
 
 def _quality_of(name: str, raw: str) -> str:
