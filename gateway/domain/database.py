@@ -94,6 +94,11 @@ def _make_engine(url: str, echo: bool) -> Engine:
             cursor = dbapi_connection.cursor()
             if ":memory:" not in url and url not in ("sqlite://", "sqlite+pysqlite://"):
                 cursor.execute("PRAGMA journal_mode=WAL")
+                # WAL with NORMAL: a commit is not synced to disk (a checkpoint is),
+                # so it survives a crash of the process, and a power loss keeps the
+                # database consistent but may lose the last commits (acts and their
+                # audit records together). Real deployments run on PostgreSQL.
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=60000")
             cursor.close()
