@@ -133,6 +133,7 @@ def build_gateway(
         settings=settings,
     )
     from gateway.identity.issuer_stamp import IssuerStamped
+    from gateway.identity.token_cache import CachedTokens
     from gateway.identity.replay import ReplayGuard
     from gateway.identity.wssecurity import MessageVerifier
 
@@ -154,7 +155,7 @@ def build_gateway(
         directory=DirectoryService(ctx, directory or sources.directory),  # type: ignore[union-attr]
         platform=platform,
         trust=trust,
-        tokens=IssuerStamped(trust.token_verifier(http, clock)),
+        tokens=CachedTokens(IssuerStamped(trust.token_verifier(http, clock)), clock),  # verified once per token
         messages=MessageVerifier(trust.message_trust(), clock, ReplayGuard(db)),
         return_to_work=return_to_work,
     )

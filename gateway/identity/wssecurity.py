@@ -16,7 +16,7 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Callable, Literal, Protocol
 
 from cryptography import x509
 from lxml import etree
@@ -279,6 +279,7 @@ def verify_message(
     clock: Clock,
     replay: ReplayCheck,
     max_age: timedelta = MAX_AGE,
+    assertions: Callable[..., VerifiedAssertion] = verify_assertion,
 ) -> VerifiedMessage:
     """Verify a request's WS-Security header or raise :class:`TokenRejected`
     (a :class:`MessageRejected` for message-level reasons, a
@@ -288,8 +289,8 @@ def verify_message(
     created, expires = _timestamp(parts.timestamp, now, max_age)
     assertion: VerifiedAssertion | None = None
     if mode == "saml-hok":
-        assertion = verify_assertion(parts.token, trusted=trust.sts_certificates, issuers=trust.sts_issuers,
-                                     clock=clock, skew=SKEW)
+        assertion = assertions(parts.token, trusted=trust.sts_certificates, issuers=trust.sts_issuers,
+                               clock=clock, skew=SKEW)
         _saml_key(parts.signature, assertion)
         # The STS vouches for the holder-of-key certificate; it must also
         # chain to a trusted CA and be valid now (defence in depth).
@@ -311,14 +312,20 @@ def verify_message(
 
 class MessageVerifier:
     """What a SOAP service takes to check its requests: the trust, the clock
-    and the replay record, bound once."""
+    and the replay record, bound once; the STS assertions it has verified
+    are recognised by their signed bytes until they expire
+    (:mod:`gateway.identity.assertion_cache`)."""
 
-    def __init__(self, trust: MessageTrust, clock: Clock, replay: ReplayCheck, *, max_age: timedelta = MAX_AGE) -> None:
+    def __init__(self, trust: MessageTrust, clock: Clock, replay: ReplayCheck, *, max_age: timedelta = MAX_AGE,
+                 assertions: Callable[..., VerifiedAssertion] | None = None) -> None:
+        from gateway.identity.assertion_cache import VerifiedAssertions
+
         self.trust = trust
         self.clock = clock
         self.replay = replay
         self.max_age = max_age
+        self.assertions = assertions or VerifiedAssertions()
 
     def verify(self, envelope: SoapMessage, mode: Mode) -> VerifiedMessage:
         return verify_message(envelope, mode=mode, trust=self.trust, clock=self.clock, replay=self.replay,
-                              max_age=self.max_age)
+                              max_age=self.max_age, assertions=self.assertions)
