@@ -156,6 +156,33 @@ class RssSampler:
         self.peak = max([self.peak, *(rss_mb(p) for p in self.pids)])
 
 
+def start_gateway(checkout: Path, port: int, url: str, sandbox_url: str, public: str, workers: int, tmp: Path,
+                  name: str) -> subprocess.Popen[bytes]:
+    """``care-gateway serve`` of ``checkout`` (its gateway package first on the path, whatever is installed)."""
+    env = {**os.environ, "CARE_GATEWAY_DATABASE_URL": url, "CARE_GATEWAY_SANDBOX_DATABASE_URL": sandbox_url,
+           "CARE_GATEWAY_PUBLIC_URL": public,
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(checkout).resolve()), os.environ.get("PYTHONPATH")]))}
+    option = ["--workers", str(workers)] if workers != 1 else []  # older checkouts have no --workers
+    return subprocess.Popen([sys.executable, "-m", "gateway", "--log-level", "WARNING", "serve", "--host", "127.0.0.1",
+                             "--port", str(port), *option],
+                            cwd=tmp, env=env, stdout=(tmp / f"{name}.log").open("w"), stderr=subprocess.STDOUT)
+
+
+def copy_sqlite(tmp: Path, names: tuple[str, ...], prefix: str) -> list[str]:
+    """Consistent copies of SQLite files (their WAL checkpointed first), as URLs."""
+    import sqlite3
+
+    urls = []
+    for name in names:
+        source = sqlite3.connect(tmp / name)
+        target = sqlite3.connect(tmp / f"{prefix}{name}")
+        source.backup(target)
+        source.close()
+        target.close()
+        urls.append(f"sqlite:///{tmp / f'{prefix}{name}'}")
+    return urls
+
+
 # ------------------------------------------------------------------ wrk
 
 
@@ -497,9 +524,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, of: {', '.join(CASES)}")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (databases, logs)")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
+                        help="also measure the gateway of another checkout (a folder holding its gateway/), on copies of "
+                        "the same SQLite databases, case by case in alternating order: how one change pays")
+    parser.add_argument("--other-workers", type=int, metavar="N",
+                        help="worker processes of the --against gateway (default: --workers); --against . --other-workers 2 "
+                        "measures how the workers scale")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         parser.error("wrk is needed: apt-get install -y wrk (Debian), or see https://github.com/wg/wrk")
+    if args.other_workers and not args.against:
+        parser.error("--other-workers goes with --against")
+    if args.against and args.database:
+        parser.error("--against compares on copies of SQLite databases: leave out --database")
     if args.database and not args.reset:
         parser.error("--database needs --reset: the benchmark recreates the gateway's tables")
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
@@ -510,8 +547,9 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="care-gateway-bench-"))
     url = args.database or f"sqlite:///{tmp / 'gateway.sqlite3'}"
     sandbox_url = f"sqlite:///{tmp / 'platform.sqlite3'}"
-    port, ref_port = free_port(), free_port()
+    port, ref_port, other_port = free_port(), free_port(), free_port()
     base, ref_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{ref_port}"
+    other_base = f"http://127.0.0.1:{other_port}"
     dialect = "postgresql" if url.startswith("postgres") else "sqlite"
     print(f"gateway database: {dialect}; {args.workers} worker process(es); wrk -t{args.threads}; "
           f"{args.rounds} round(s) of {args.duration} s; {os.cpu_count()} cores", flush=True)
@@ -520,17 +558,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"stored {args.inclusions:,} inclusions and {len(facts['readable'])} of the GP's linked patients "
           f"in {time.perf_counter() - started:.0f} s", flush=True)
 
-    env = {**os.environ, "CARE_GATEWAY_DATABASE_URL": url, "CARE_GATEWAY_SANDBOX_DATABASE_URL": sandbox_url,
-           "CARE_GATEWAY_PUBLIC_URL": base}
-    gw_log = tmp / "gateway.log"
-    gateway = subprocess.Popen([sys.executable, "-m", "gateway", "--log-level", "WARNING", "serve", "--host", "127.0.0.1",
-                                "--port", str(port), "--workers", str(args.workers)],
-                               cwd=tmp, env=env, stdout=gw_log.open("w"), stderr=subprocess.STDOUT)
+    other: subprocess.Popen[bytes] | None = None
+    if args.against:  # the other checkout, on copies of the same databases, trusting the same IdP
+        copies = copy_sqlite(tmp, ("gateway.sqlite3", "platform.sqlite3"), "other-")
+        other = start_gateway(args.against, other_port, copies[0], copies[1], base, args.other_workers or args.workers,
+                              tmp, "other")
+    gateway = start_gateway(HERE.parent, port, url, sandbox_url, base, args.workers, tmp, "gateway")
     reference: subprocess.Popen[bytes] | None = None
     results: dict[str, Any] = {"database": dialect, "workers": args.workers, "duration": args.duration,
                                "rounds": args.rounds, "inclusions": args.inclusions, "cases": {}}
     try:
-        wait_up(base + "/health", gateway, gw_log)
+        wait_up(base + "/health", gateway, tmp / "gateway.log")
+        if other is not None:
+            wait_up(other_base + "/health", other, tmp / "other.log")
         world = World(base=base, **facts)
         fetch_tokens(world)
         if "search-page" in cases:
@@ -555,23 +595,36 @@ def main(argv: list[str] | None = None) -> int:
                   "messages/s on one core", flush=True)
 
         rounds: dict[str, list[tuple[Figures, Figures]]] = {c: [] for c in cases}
-        once_only = {"soap-consult": 700, "soap-declare": 500, "token": 1500}  # per second of a run, at most
+        versus: dict[str, list[tuple[Figures, Figures]]] = {c: [] for c in cases}  # (this checkout, the other)
+        # Requests sent once only (signed messages, client assertions), per second of a run: more than
+        # the gateway answers here; a figure near its budget shows as non-2xx (replays refused).
+        once_only = {"soap-consult": 150, "soap-declare": 150, "token": 400}
         for r in range(args.rounds):
             ref = run_wrk(ref_base, ref_file, duration=args.duration, connections=16, threads=args.threads,
                           server_pid=reference.pid)
             print(f"round {r + 1}: reference {ref.rps:,.0f} req/s, p50 {ref.p50_ms:.2f} ms, p99 {ref.p99_ms:.2f} ms, "
                   f"{ref.non_2xx} non-2xx, RSS {ref.rss_mb:.0f} MB", flush=True)
             for case in cases:
-                requests_file = tmp / f"{case}.lua"
-                write_requests(requests_file, case_requests(world, case, once_only.get(case, 0) * args.duration))
-                figures = run_wrk(base, requests_file, duration=args.duration,
-                                  connections=CONNECTIONS.get(case, WRITE_CONNECTIONS), threads=args.threads,
-                                  server_pid=gateway.pid)
-                rounds[case].append((figures, ref))
-                print(f"  {case:<13} {figures.rps:>8,.1f} req/s  p50 {figures.p50_ms:8.2f} ms  p99 {figures.p99_ms:8.2f} ms  "
-                      f"{figures.non_2xx} non-2xx  RSS {figures.rss_mb:.0f} MB", flush=True)
+                measured: dict[str, Figures] = {}
+                order = [("gateway", base, gateway), ("other", other_base, other)] if other is not None else [("gateway", base, gateway)]
+                for name, where, server in (order if r % 2 == 0 else order[::-1]):  # who goes first alternates
+                    requests_file = tmp / f"{case}.lua"
+                    write_requests(requests_file, case_requests(world, case, once_only.get(case, 0) * args.duration))
+                    measured[name] = run_wrk(where, requests_file, duration=args.duration,
+                                             connections=CONNECTIONS.get(case, WRITE_CONNECTIONS), threads=args.threads,
+                                             server_pid=server.pid)  # type: ignore[union-attr]
+                    figures = measured[name]
+                    print(f"  {case:<13} {figures.rps:>8,.1f} req/s  p50 {figures.p50_ms:8.2f} ms  p99 {figures.p99_ms:8.2f} ms  "
+                          f"{figures.non_2xx} non-2xx  RSS {figures.rss_mb:.0f} MB" + ("  (other)" if name == "other" else ""),
+                          flush=True)
+                rounds[case].append((measured["gateway"], ref))
+                if other is not None:
+                    versus[case].append((measured["gateway"], measured["other"]))
         print()
         print(table(rounds, results))
+        if other is not None:
+            print()
+            print(comparison(versus, args.against))
         for case, pairs in rounds.items():
             results["cases"][case] = {"rounds": [{"gateway": asdict(g), "reference": asdict(f)} for g, f in pairs]}
         if args.json:
@@ -579,6 +632,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if reference is not None:
             stop(reference)
+        if other is not None:
+            stop(other)
         stop(gateway)
         if args.keep:
             print(f"kept {tmp}")
@@ -589,6 +644,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
+
+
+def comparison(versus: dict[str, list[tuple[Figures, Figures]]], other: Path) -> str:
+    """Markdown: this checkout against the other, case by case (medians of the rounds' ratios)."""
+    lines = [f"this checkout against {other}:", "",
+             "| case | this req/s | other req/s | this/other | this p50 ms | other p50 ms |", "|---|---|---|---|---|---|"]
+    for case, pairs in versus.items():
+        lines.append(f"| {case} | {median([a.rps for a, _ in pairs]):,.1f} | {median([b.rps for _, b in pairs]):,.1f} | "
+                     f"{median([a.rps / b.rps for a, b in pairs if b.rps]):.2f} | {median([a.p50_ms for a, _ in pairs]):.1f} | "
+                     f"{median([b.p50_ms for _, b in pairs]):.1f} |")
+    return "\n".join(lines)
 
 
 def table(rounds: dict[str, list[tuple[Figures, Figures]]], results: dict[str, Any]) -> str:
