@@ -183,6 +183,23 @@ def copy_sqlite(tmp: Path, names: tuple[str, ...], prefix: str) -> list[str]:
     return urls
 
 
+def copy_postgresql(url: str) -> str:
+    """A copy of the PostgreSQL database (``<name>_other``, made from it as a template)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from gateway.domain.database import normalise_url
+
+    source = make_url(normalise_url(url))
+    name = f"{source.database}_other"
+    admin = create_engine(source.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source.database}"'))
+    admin.dispose()
+    return source.set(database=name).render_as_string(hide_password=False)
+
+
 # ------------------------------------------------------------------ wrk
 
 
@@ -526,7 +543,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (databases, logs)")
     parser.add_argument("--against", type=Path, metavar="CHECKOUT",
                         help="also measure the gateway of another checkout (a folder holding its gateway/), on copies of "
-                        "the same SQLite databases, case by case in alternating order: how one change pays")
+                        "the same databases (PostgreSQL: NAME_other, made from NAME as a template), case by case in "
+                        "alternating order: how one change pays")
     parser.add_argument("--other-workers", type=int, metavar="N",
                         help="worker processes of the --against gateway (default: --workers); --against . --other-workers 2 "
                         "measures how the workers scale")
@@ -535,8 +553,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("wrk is needed: apt-get install -y wrk (Debian), or see https://github.com/wg/wrk")
     if args.other_workers and not args.against:
         parser.error("--other-workers goes with --against")
-    if args.against and args.database:
-        parser.error("--against compares on copies of SQLite databases: leave out --database")
     if args.database and not args.reset:
         parser.error("--database needs --reset: the benchmark recreates the gateway's tables")
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
@@ -560,8 +576,9 @@ def main(argv: list[str] | None = None) -> int:
 
     other: subprocess.Popen[bytes] | None = None
     if args.against:  # the other checkout, on copies of the same databases, trusting the same IdP
-        copies = copy_sqlite(tmp, ("gateway.sqlite3", "platform.sqlite3"), "other-")
-        other = start_gateway(args.against, other_port, copies[0], copies[1], base, args.other_workers or args.workers,
+        copies = copy_sqlite(tmp, ("platform.sqlite3",) if args.database else ("gateway.sqlite3", "platform.sqlite3"), "other-")
+        other_url = copy_postgresql(url) if args.database else copies[0]
+        other = start_gateway(args.against, other_port, other_url, copies[-1], base, args.other_workers or args.workers,
                               tmp, "other")
     gateway = start_gateway(HERE.parent, port, url, sandbox_url, base, args.workers, tmp, "gateway")
     reference: subprocess.Popen[bytes] | None = None
