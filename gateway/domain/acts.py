@@ -26,12 +26,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from gateway.domain import audit
 from gateway.domain.audit import AuditEntry
 from gateway.domain.audit_sealer import AuditSealer
+from gateway.domain.audit_subjects import token_for
 from gateway.domain.clock import Clock
 from gateway.domain.database import Database
 from gateway.domain.errors import AccessDenied, Concealed, Conflict, DomainError, VersionConflict
 from gateway.domain.policy import Decision
 from gateway.domain.pseudonyms import PseudonymService
-from gateway.domain.principal import Principal
+from gateway.domain.principal import Principal, Role
 
 log = logging.getLogger("gateway.acts")
 
@@ -157,7 +158,7 @@ class ActRunner:
                 )
                 state["act"] = act
                 result = body(act)
-                audit.append(session, self._entry(act, "allowed"), now)
+                audit.append(session, self._entry(session, act, "allowed"), now)
             self.sealer.committed()
             log.info("%s by %s (%s): allowed [%s]", action, principal.role, principal.organisation or "-", act.rule or "-")
             return result
@@ -199,19 +200,26 @@ class ActRunner:
             refused = exc
             group.pending.append(lambda: self._audit_refusal(act, principal, action, channel, actor, refused, now))
             raise
-        audit.append(session, self._entry(act, "allowed"), now)
+        audit.append(session, self._entry(session, act, "allowed"), now)
         return result
 
-    def _entry(self, act: Act, outcome: str, error: DomainError | None = None) -> AuditEntry:
+    def _entry(self, session: Session, act: Act, outcome: str, error: DomainError | None = None) -> AuditEntry:
+        """The record of an act. The patient, and a patient acting about
+        themselves, are named by their audit token (:mod:`gateway.domain.audit_subjects`),
+        so that purging a person cuts the link without touching a sealed record."""
         if isinstance(error, Concealed):  # the trail keeps what really happened
             error = error.actual
+        patient = token_for(session, act.patient_pseudonym, act.now) if act.patient_pseudonym else None
+        actor = act.actor_pseudonym
+        if act.principal.role is Role.PATIENT:
+            actor = patient if act.patient_pseudonym == actor and patient else token_for(session, actor, act.now)
         detail = dict(act.detail)
         if error is not None:
             detail["message"] = error.message
             if error.path:
                 detail["path"] = error.path
         return AuditEntry(
-            actor_pseudonym=act.actor_pseudonym,
+            actor_pseudonym=actor,
             actor_role=act.principal.role.value,
             actor_organisation=act.principal.organisation,
             action=act.action,
@@ -219,7 +227,7 @@ class ActRunner:
             channel=act.channel,
             code=error.code if error else None,
             rule=(error.rule if error and error.rule else act.rule),
-            patient_pseudonym=act.patient_pseudonym,
+            patient_pseudonym=patient,
             resource_type=act.resource_type,
             resource_id=audit_id(act.resource_id),
             detail=detail,
@@ -240,7 +248,7 @@ class ActRunner:
         with self.db.transaction() as session:
             if act is None:
                 act = Act(session, principal, action, channel, now, self.clock.today(), actor)
-            audit.append(session, self._entry(act, outcome, error), now)
+            audit.append(session, self._entry(session, act, outcome, error), now)
         self.sealer.committed()
         log.info(
             "%s by %s (%s): %s %s [%s] %s",

@@ -1,5 +1,7 @@
 """What happens to inclusions without anyone asking: national-register
-mutations (IC-R4 death, IC-R5 NISS change) and retention (IC-R6).
+mutations (IC-R4 death, IC-R5 NISS change) and retention (IC-R6). A NISS
+change and a purge reach every entity that names the person
+(:mod:`gateway.domain.person_data`), not only inclusions.
 
 Each mutation is applied as one act of the ``system`` principal, so it is
 audited and versioned like any change; the feed cursor moves in the same
@@ -14,7 +16,7 @@ from datetime import date
 
 from sqlalchemy import delete, or_, select
 
-from gateway.domain import billing
+from gateway.domain import billing, person_data
 from gateway.domain.acts import Act
 from gateway.domain.context import DomainContext
 from gateway.domain.inclusions import PRINCIPAL, lock_patient, record_change
@@ -140,7 +142,11 @@ class Lifecycle:
         consents = act.session.execute(select(ConsentDecision).where(ConsentDecision.patient_pseudonym == old)).scalars().all()
         for consent in consents:
             consent.patient_pseudonym = new
-        act.detail.update(moved=[i.id for i in rows], previous=old)
+        others = person_data.renumber(act.session, old, new)  # care teams, referrals, rights requests, audit tokens
+        act.session.execute(delete(Patient).where(Patient.pseudonym == old))
+        # The record names the mutation (the register knows both numbers), never the former pseudonym.
+        act.detail.update(moved=[i.id for i in rows], care_teams=others.care_teams, memberships=others.memberships,
+                          referrals=others.referrals, rights_requests=others.rights_requests)
         return len(rows)
 
     # IC-R6 -----------------------------------------------------------------
@@ -159,31 +165,45 @@ class Lifecycle:
             ).scalars().all()
             report.inclusions = [(i.id, i.psi_nihii, i.end_date) for i in expired]  # type: ignore[misc]
             patients = {i.patient_pseudonym for i in expired}
-            kept = set(
-                act.session.execute(
-                    select(Inclusion.patient_pseudonym).where(
-                        Inclusion.patient_pseudonym.in_(patients),
-                        or_(Inclusion.end_date.is_(None), Inclusion.end_date >= cutoff),
-                    )
-                ).scalars()
-            ) if patients else set()
-            gone = patients - kept
+            others = person_data.expired(act.session, cutoff)  # care teams, referrals, rights requests past theirs
+            report.care_teams, report.referrals, report.rights_requests = (
+                len(others.care_teams), len(others.referrals), len(others.rights_requests))
+            ids = [i.id for i in expired]
+            candidates = patients | others.people
+            # A person the gateway keeps nothing else for is gone: nothing may name them any more (DS-8).
+            gone = candidates - person_data.still_kept(act.session, candidates, others, ids)
+            if not dry_run:
+                if ids:
+                    act.session.execute(delete(InclusionChange).where(InclusionChange.inclusion_id.in_(ids)))
+                    act.session.execute(delete(Inclusion).where(Inclusion.id.in_(ids)))
+                person_data.delete_expired(act.session, others)
             report.patients = len(gone)
             if gone:
                 report.consents = len(
                     act.session.execute(select(ConsentDecision.id).where(ConsentDecision.patient_pseudonym.in_(gone))).all()
                 )
-            act.detail.update(cutoff=cutoff.isoformat(), inclusions=len(expired), dry_run=dry_run)
-            if not dry_run and expired:
-                ids = [i.id for i in expired]
-                act.session.execute(delete(InclusionChange).where(InclusionChange.inclusion_id.in_(ids)))
-                act.session.execute(delete(Inclusion).where(Inclusion.id.in_(ids)))
-                if gone:
-                    act.session.execute(delete(ConsentDecision).where(ConsentDecision.patient_pseudonym.in_(gone)))
-                    act.session.execute(delete(Patient).where(Patient.pseudonym.in_(gone)))
+            if not dry_run and gone:
+                act.session.execute(delete(ConsentDecision).where(ConsentDecision.patient_pseudonym.in_(gone)))
+                report.audit_subjects = person_data.erase(act.session, gone, self._former(gone))
+            act.detail.update(cutoff=cutoff.isoformat(), inclusions=len(expired), care_teams=report.care_teams,
+                              referrals=report.referrals, rights_requests=report.rights_requests, people=len(gone),
+                              dry_run=dry_run)
             return report
 
         return ctx.runner.run(system, "retention.purge" + (".dry-run" if dry_run else ""), body, channel="maintenance")
+
+    def _former(self, people: set[str]) -> dict[str, list[str]]:
+        """The pseudonyms of each person's former numbers (a patient may have
+        acted under one, and audit tokens were made for it)."""
+        former: dict[str, list[str]] = {}
+        for pseudonym in people:
+            try:
+                person = self.ctx.register.person(self.ctx.pseudonyms.reveal(pseudonym))
+            except ValueError:
+                continue
+            if person is not None:
+                former[pseudonym] = [self.ctx.pseudonyms.pseudonymise(n) for n in (person.niss, *person.previous_niss)]
+        return former
 
 
 @dataclass
@@ -193,13 +213,22 @@ class PurgeReport:
     inclusions: list[tuple[str, str, date]] = field(default_factory=list)
     patients: int = 0
     consents: int = 0
+    care_teams: int = 0
+    referrals: int = 0
+    rights_requests: int = 0
+    audit_subjects: int = 0
 
     def describe(self) -> str:
         verb = "would delete" if self.dry_run else "deleted"
         lines = [
             f"retention cut-off {self.cutoff} (end dates before it are past the {RETENTION_YEARS}-year retention, IC-R6)",
             f"{verb} {len(self.inclusions)} inclusion(s), {self.consents} consent decision(s) of {self.patients} patient(s) left with no inclusion",
+            f"{verb} {self.care_teams} care team(s), {self.referrals} referral(s) and {self.rights_requests} rights request(s) "
+            "past the same retention",
         ]
+        if not self.dry_run:
+            lines.append(f"cut the audit trail's link to {self.patients} person(s) ({self.audit_subjects} token(s)): "
+                         "their records stay, about no one who can be named (DS-8)")
         lines += [f"  inclusion {iid}  PSI {psi}  ended {end}" for iid, psi, end in self.inclusions[:50]]
         if len(self.inclusions) > 50:
             lines.append(f"  ... and {len(self.inclusions) - 50} more")

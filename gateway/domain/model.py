@@ -223,6 +223,23 @@ class AuditRecord(Base):
     hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
+class AuditSubject(Base):
+    """Whom audit records are about, kept apart from the records (IC-R8, DS-8).
+
+    A record names the patient (and a patient acting about themselves) by a
+    random token, never by the pseudonym: this row is the only link from the
+    token to the person. It follows the person to a new number (IC-R5) and is
+    deleted when the person's data are purged (IC-R6): the records keep what
+    happened, when, by whom and with which outcome, and become about an
+    unknown person, without a sealed record being changed."""
+
+    __tablename__ = "audit_subject"
+
+    token: Mapped[str] = mapped_column(String(36), primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(PSEUDONYM, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class AuditHead(Base):
     """The sealed chain's head (one row): its last position (``seq``) and hash.
     Only the sealer locks it, never an act."""

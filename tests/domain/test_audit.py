@@ -37,12 +37,15 @@ def test_IC_R8_one_record_per_act_with_who_what_when_and_patient(gw, personas, a
         ("inclusion.list-patients", "allowed"),
         ("inclusion.consult", "denied"),
     ]
-    patient = gw.ctx.pseudonyms.pseudonymise(personas["patient"].niss)
+    from gateway.domain.audit_subjects import tokens_of
+
+    with gw.db.transaction() as s:  # records name the patient by their audit token (IC-R8, IC-R6)
+        [patient] = tokens_of(s, [gw.ctx.pseudonyms.pseudonymise(personas["patient"].niss)])
     declare, consult, listing, denied = rows
     assert declare.actor_pseudonym == gw.ctx.pseudonyms.pseudonymise(personas["gp"].niss)
     assert (declare.actor_role, declare.patient_pseudonym, declare.resource_id) == ("provider", patient, acts.id)
     assert declare.at == clock.now() or declare.at.replace(tzinfo=clock.now().tzinfo) == clock.now()
-    assert (consult.actor_role, consult.patient_pseudonym) == ("patient", patient)
+    assert (consult.actor_role, consult.actor_pseudonym, consult.patient_pseudonym) == ("patient", patient, patient)
     assert listing.actor_organisation == personas["psi-coordinator"].organisation_nihii
     assert (denied.rule, denied.code, denied.patient_pseudonym) == ("IC-A1", "no-therapeutic-link", patient)
 

@@ -77,5 +77,9 @@ def test_IC_R9_patient_by_pseudonym_follows_the_consult_rules(gw, search, person
     with pytest.raises(NotFound):
         search.patient_by_pseudonym(personas["gp"].principal(), personas["patient"].niss)  # a NISS is no id
     record = last_audit(gw)
-    assert (record.action, record.outcome, record.code, record.resource_id, record.patient_pseudonym) == (
+    from gateway.domain.audit_subjects import pseudonyms_of
+
+    with gw.db.transaction() as s:  # the record names the person by their audit token (IC-R8, IC-R6)
+        named = pseudonyms_of(s, [record.patient_pseudonym]).get(record.patient_pseudonym)
+    assert (record.action, record.outcome, record.code, record.resource_id, named) == (
         "patient.read", "refused", "unknown-patient", None, pseudonym)  # IC-R10: the NISS sent as an id is not kept

@@ -141,7 +141,10 @@ def test_DS_1_reading_the_log_is_itself_audited(live, fhir_client, fhir_token, p
         last = session.execute(select(AuditRecord).where(AuditRecord.action == "audit.about-me")
                                .order_by(AuditRecord.seq.desc()).limit(1)).scalar_one()
         assert (last.outcome, last.rule, last.channel, last.actor_role) == ("allowed", "DS-1", "fhir", "patient")
-        assert live.gw.ctx.pseudonyms.reveal(last.actor_pseudonym) == personas["patient-2"].niss
+        from gateway.domain.audit_subjects import pseudonyms_of  # a patient acting is named by their audit token
+
+        named = pseudonyms_of(session, [last.actor_pseudonym])[last.actor_pseudonym]
+        assert live.gw.ctx.pseudonyms.reveal(named) == personas["patient-2"].niss
 
 
 # ------------------------------------------------------------- Provenance

@@ -31,9 +31,6 @@ class Replay:
         self.wrong: list[str] = []
 
     def send(self, label: str, method: str, path: str, **kwargs: Any) -> httpx.Response | None:
-        import os, time
-        if os.environ.get("HOSTILE_TRACE"):
-            print("->", label[:100], flush=True)
         try:
             answer = self.http.request(method, path, **kwargs)
         except httpx.TransportError as exc:  # a server that drops the connection answered nothing

@@ -30,7 +30,7 @@ import zeep
 from sqlalchemy import func, select
 
 from gateway.domain.identifiers import NIHDI_SYSTEM, SSIN_SYSTEM
-from gateway.domain.model import AuditRecord, CareTeam, CareTeamMember, Referral, ReferralParty
+from gateway.domain.model import AuditRecord, AuditSubject, CareTeam, CareTeamMember, Referral, ReferralParty
 from gateway.ehealth.sandbox_tokens import persona_access_token
 from gateway.fhir.outcome import ERROR_CODE_SYSTEM, RULE_SYSTEM
 from gateway.mapping.conceptmaps import conceptmap
@@ -411,10 +411,15 @@ def last_seq(gw: Any) -> int:
 
 def audit_since(gw: Any, seq: int) -> list[dict[str, Any]]:
     """The records after ``seq``, their channel, chain hashes and position left out."""
-    table = AuditRecord.__table__
+    table, subjects = AuditRecord.__table__, AuditSubject.__table__
     with gw.db.engine.connect() as connection:
         rows = connection.execute(select(table).where(table.c.seq > seq).order_by(table.c.seq)).all()
-    return [{k: v for k, v in row._mapping.items() if k not in ("seq", "channel", "hash", "prev_hash")} for row in rows]
+        named = {token: pseudonym for token, pseudonym in connection.execute(select(subjects.c.token, subjects.c.pseudonym))}
+    records = [{k: v for k, v in row._mapping.items() if k not in ("seq", "channel", "hash", "prev_hash")} for row in rows]
+    for record in records:  # a person is named by a random token: compare whom it names
+        for key in ("actor_pseudonym", "patient_pseudonym"):
+            record[key] = named.get(record[key], record[key])
+    return records
 
 
 def domain_state(gw: Any) -> dict[str, list[dict[str, Any]]]:

@@ -23,7 +23,7 @@ import zeep
 from sqlalchemy import select, text
 
 from gateway.domain.identifiers import NIHDI_SYSTEM, SSIN_SYSTEM
-from gateway.domain.model import AuditRecord, Base, ConsentDecision, Inclusion, InclusionChange, Patient
+from gateway.domain.model import AuditRecord, AuditSubject, Base, ConsentDecision, Inclusion, InclusionChange, Patient
 from gateway.ehealth.sandbox_tokens import persona_access_token
 from gateway.fhir.outcome import ERROR_CODE_SYSTEM, RULE_SYSTEM
 from tests.soap.conftest import fault_detail
@@ -199,6 +199,11 @@ def domain_state(gw: Any) -> dict[str, list[dict[str, Any]]]:
             table = model.__table__
             rows = [dict(r._mapping) for r in connection.execute(select(table).order_by(*table.primary_key.columns))]
             state[table.name] = rows
+        subjects = AuditSubject.__table__
+        named = {token: pseudonym for token, pseudonym in connection.execute(select(subjects.c.token, subjects.c.pseudonym))}
+    for row in state["audit_record"]:  # a person is named by a random token: compare whom it names
+        for key in ("actor_pseudonym", "patient_pseudonym"):
+            row[key] = named.get(row[key], row[key])
     aliases: dict[str, str] = {}
     for i, row in enumerate(sorted(state["inclusion"], key=lambda r: (str(r["created_at"]), r["id"])), 1):
         aliases[row["id"]] = f"inclusion#{i}"
