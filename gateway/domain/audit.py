@@ -7,7 +7,9 @@ Two steps, so that no act waits on another act's audit record:
    inserted with the next ``seq`` from the database (SQLite's rowid,
    PostgreSQL's sequence). No row is locked; the record commits or rolls
    back with the act, so a committed act never lacks its record.
-2. **Seal** (:func:`seal`), after commits, by whoever runs it (the
+2. **Seal** (:func:`seal`): on SQLite in the act's transaction as it
+   commits (it holds the database's write lock anyway); on PostgreSQL after
+   commits, by whoever runs it (the
    in-process sealer of :mod:`gateway.domain.audit_sealer`, or
    ``care-gateway audit seal``): the head row is locked by the sealer only,
    the committed records not yet sealed are taken in ``seq`` order and
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterator, Mapping
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -93,7 +95,9 @@ def record_hash(prev_hash: str, record: Any) -> str:
 
 def append(session: Session, entry: AuditEntry, at: datetime) -> None:
     """Append one record in the caller's transaction, unsealed. Takes no lock
-    beyond the new row: concurrent acts append side by side."""
+    beyond the new row: concurrent acts append side by side. (On SQLite it
+    is sealed as the transaction commits: :func:`_seal_in_sqlite_commits`.)"""
+    session.info[_APPENDED] = True
     session.execute(insert(_RECORDS).values(
         at=_utc(at),
         actor_pseudonym=entry.actor_pseudonym,
@@ -112,6 +116,18 @@ def append(session: Session, entry: AuditEntry, at: datetime) -> None:
 
 
 # ------------------------------------------------------------------ sealing
+
+_APPENDED = "care_gateway_audit_appended"
+
+
+@event.listens_for(Session, "before_commit")
+def _seal_in_sqlite_commits(session: Session) -> None:
+    """SQLite's write transactions hold the database's one write lock
+    already: sealing there, as the act commits, adds no wait and leaves no
+    window. PostgreSQL's acts run side by side and are sealed after their
+    commits (:mod:`gateway.domain.audit_sealer`)."""
+    if session.info.pop(_APPENDED, False) and session.get_bind().dialect.name == "sqlite":
+        seal(session)
 
 
 def _lock_head(session: Session) -> tuple[int, str] | None:

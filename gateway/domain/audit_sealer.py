@@ -1,4 +1,6 @@
-"""The in-process sealer: seals the audit trail after commits, in batches.
+"""The in-process sealer: seals the audit trail after commits, in batches
+(PostgreSQL; on SQLite each act's record is sealed as its transaction
+commits, :mod:`gateway.domain.audit`).
 
 Every act's commit calls :meth:`AuditSealer.committed`. One thread of the
 process at a time seals (the others return at once: the running sealer
@@ -28,6 +30,7 @@ class AuditSealer:
 
     def __init__(self, db: Database, *, batch: int = audit.SEAL_BATCH, rounds: int = 4, retry_after: float = 0.2) -> None:
         self.db = db
+        self.inline = db.dialect == "sqlite"  # sealed in the acts' own transactions (gateway.domain.audit)
         self.batch = batch
         self.rounds = rounds
         self.retry_after = retry_after
@@ -38,7 +41,9 @@ class AuditSealer:
 
     def committed(self) -> None:
         """An act's records were committed: seal them, or leave them to the
-        seal already running in this process."""
+        seal already running in this process (on SQLite they already are)."""
+        if self.inline:
+            return
         with self._state:
             self._pending += 1
         self.drain()

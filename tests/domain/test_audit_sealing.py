@@ -29,9 +29,12 @@ def entry(n: int) -> AuditEntry:
 
 
 def append_committed(db, count: int) -> None:
+    """Records committed and not sealed yet, as on PostgreSQL between an
+    act's commit and the next seal (SQLite seals them as they commit)."""
     for n in range(count):
         with db.transaction() as s:
             audit.append(s, entry(n), AT)
+            s.info.pop(audit._APPENDED, None)
 
 
 def chain(db) -> list[tuple[int, int | None]]:
@@ -59,6 +62,17 @@ def test_IC_R8_appended_records_wait_unsealed_and_verify_says_how_many(database)
     assert chain(database) == [(1, 1), (2, 2), (3, 3)]
     sealed = report(database)
     assert (sealed.intact, sealed.records, sealed.unsealed) == (True, 3, 0)
+
+
+def test_IC_R8_on_sqlite_a_record_is_sealed_as_its_act_commits(database):
+    with database.transaction() as s:
+        audit.append(s, entry(1), AT)
+    expected = [(1, None)] if database.dialect == "postgresql" else [(1, 1)]  # PostgreSQL: by the sealer, after the commit
+    assert chain(database) == expected
+    with database.transaction() as s:  # rolled back: neither the record nor its seal
+        audit.append(s, entry(2), AT)
+        s.rollback()
+    assert chain(database) == expected
 
 
 def test_IC_R8_a_seal_takes_at_most_its_batch_in_seq_order(database):
@@ -131,6 +145,7 @@ def test_IC_R8_removing_the_head_is_detected(database):
 def test_IC_R8_the_sealer_is_bounded_and_leaves_the_rest_for_later(database):
     append_committed(database, 5)
     sealer = AuditSealer(database, batch=2, rounds=1, retry_after=3600)
+    sealer.inline = False  # the after-commit sealer PostgreSQL uses, on whichever database runs the tests
     try:
         sealer.committed()
         assert report(database).unsealed == 3
