@@ -750,6 +750,7 @@ class InclusionService:
             elif principal.role is Role.PSI_COORDINATOR:
                 seen = act.require(ctx.policy.list_patients(principal, query.psi_nihii))
                 own_psi = seen.own_psi
+                act.detail.update(psi=own_psi, page_size=size)  # as the list act records it (IC-F4)
             elif principal.role is Role.PATIENT:
                 seen = act.require(ctx.policy.consult(principal, principal.niss))
                 person = ctx.register.person(principal.niss)
@@ -798,8 +799,12 @@ class InclusionService:
             act.detail.update(returned=len(items))
             return InclusionPage(tuple(inclusion_view(ctx, i, restricted=i.id in restricted) for i in items), cursor_after, elsewhere)
 
-        # Searching one patient's inclusions is consulting them (IC-F2): the
-        # same act, audited the same way, whichever face asks.
-        if query.patient_niss:
+        # Searching one patient's inclusions (a patient's own, without naming
+        # themselves) is consulting them (IC-F2); a coordinator's search of
+        # the project is listing its patients (IC-F4): the same act, audited
+        # the same way, whichever face asks.
+        if query.patient_niss or principal.role is Role.PATIENT:
             return ctx.runner.run(principal, "inclusion.consult", body, channel=channel, resource_type="patient")
+        if principal.role is Role.PSI_COORDINATOR:
+            return ctx.runner.run(principal, "inclusion.list-patients", body, channel=channel, resource_type="inclusion")
         return ctx.runner.run(principal, "inclusion.search", body, channel=channel, resource_type="inclusion")
