@@ -85,7 +85,7 @@ def test_profile_option(http) -> None:
     forced = http.post(URL, params={"profile": "https://care-gateway.be/fhir/StructureDefinition/be-cg-referral"},
                        content=message.path.read_bytes())
     assert forced.headers["x-validation-verdict"] == "invalid"
-    assert findings(forced.json()) == Counter({("profile", "EpisodeOfCare"): 1})
+    assert findings(forced.json()) == Counter({("Validation_VAL_Profile_WrongType", "EpisodeOfCare"): 1})
 
 
 def test_the_default_instant_is_the_gateways_clock(http, live) -> None:

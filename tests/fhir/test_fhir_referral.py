@@ -320,5 +320,6 @@ def test_capability_statement_lists_the_referral_interactions(live):
     entries = {r["type"]: r for r in statement["rest"][0]["resource"]}
     assert entries["ServiceRequest"]["profile"] == PROFILE and entries["Task"]["profile"] == TASK_PROFILE
     assert [p["name"] for p in entries["ServiceRequest"]["searchParam"]] == ["patient-identifier", "status"]
-    assert [p["name"] for p in entries["Task"]["searchParam"]] == ["focus", "patient-identifier", "status"]
+    # Task also carries rights requests (DS-2..DS-4), searched by code
+    assert [p["name"] for p in entries["Task"]["searchParam"]] == ["focus", "patient-identifier", "status", "code"]
     assert {i["code"] for i in entries["Task"]["interaction"]} == {"read", "vread", "create", "update", "search-type"}

@@ -20,7 +20,7 @@ INCLUSION = {
     "id": "4b7c", "patient_niss": "85073003328", "psi_nihii": "98132227000", "status": "principal",
     "start_date": date(2026, 3, 10), "end_date": date(2026, 9, 1), "billing_start": date(2026, 4, 1),
     "billing_end": date(2026, 10, 31), "declared_by_nihii": "15461602004", "declared_by_niss": "75123152609",
-    "declared_by_role": "provider", "created_at": NOW, "version": "3", "updated_at": NOW,
+    "declared_by_role": "provider", "created_at": NOW, "version": "3", "updated_at": NOW, "restricted": True,
 }
 CONSENT = {
     "id": "7", "patient_niss": "85073003328", "decision": "agree", "decision_date": date(2026, 3, 10),
