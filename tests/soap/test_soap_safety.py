@@ -74,8 +74,8 @@ def test_hostile_or_broken_requests_get_a_fault_fast_and_change_nothing(soap, li
 
 def test_an_oversized_body_without_content_length_is_cut_off_with_bounded_memory(soap, live):
     """Streamed (chunked, no Content-Length): the server stops reading past its
-    limit instead of buffering the whole 3 MB. Python allocations of client
-    and server (one process) are traced: buffering the body would show 3 MB."""
+    limit instead of buffering the whole 3 MB. Python allocations of the whole
+    process are traced: buffering the body would show 3 MB more."""
     chunk = b"<x>" + b"y" * (64 * 1024 - 7) + b"</x>"
     sent = 0
 
@@ -106,7 +106,9 @@ def test_an_oversized_body_without_content_length_is_cut_off_with_bounded_memory
     if response is not None:
         assert response.status_code == 413 and response_fault(response)["Code"] == "request-too-large"
     assert sent >= 3 * 1024 * 1024 or response is None
-    assert peak < 1024 * 1024, f"peak {peak} bytes while refusing a 3 MB body"
+    # the whole process is traced (client, server, the hosted platform's threads): about 1.2 MB besides
+    # the body; a buffered 3 MB body would add at least its own 3 MB
+    assert peak < 2 * 1024 * 1024, f"peak {peak} bytes while refusing a 3 MB body"
     assert elapsed < FAST
     assert stored_state(live.gw) == before
 
