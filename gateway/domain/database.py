@@ -74,7 +74,11 @@ class Database:
             connection.close()
 
     def create_schema(self) -> None:
-        """Create the tables directly (tests); deployments use ``care-gateway db upgrade``."""
+        """Create the tables directly (tests); deployments use ``care-gateway db upgrade``.
+        Every domain table module is imported first, so none is missing."""
+        import gateway.domain.bulk_model  # noqa: F401
+        import gateway.domain.rtw.model  # noqa: F401
+
         Base.metadata.create_all(self.engine)
 
     def drop_schema(self) -> None:
