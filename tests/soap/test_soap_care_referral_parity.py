@@ -465,18 +465,17 @@ def test_CT_1_to_CT_5_RF_1_RF_4_the_same_scenario_through_fhir_and_soap_leaves_t
         assert len(soap_records) == 1, step.name  # one act, one record
 
 
-def test_RF_1_a_reversed_period_is_refused_by_both_faces_fhir_naming_its_profile_invariant(live, personas, faces):
-    """Where the faces differ: the FHIR face validates against the profiles
-    before the domain, so a period that ends before it starts reads the core
-    invariant per-1 there; SOAP's XSD cannot compare dates, so the domain
-    answers with its own rule (RF-1 for a referral, IC-R3 for a care team).
-    Neither face stores anything."""
+def test_RF_1_IC_R3_a_reversed_period_is_the_domains_refusal_on_both_faces(live, personas, faces):
+    """A period that ends before it starts is the domain's refusal on both
+    faces, with the same rule (RF-1 for a referral, IC-R3 for a care team):
+    the FHIR face leaves per-1 on these periods to the domain, so the refusal
+    is audited and named as on SOAP. Neither face stores anything."""
     p, today = personas, live.clock.today()
     empty_database(live.gw)
     reversed_period = (today, today - timedelta(days=3))
     members: list[Member] = [("practitioner", p["gp"].nihii, None), ("practitioner", p["nurse"].nihii, None)]
     fhir = Fhir(live, personas)
-    assert fhir.refer("gp", "reversed", p["patient"].niss, p["nurse"].nihii, "active", reversed_period) == refusal("profile-violation", "per-1")
+    assert fhir.refer("gp", "reversed", p["patient"].niss, p["nurse"].nihii, "active", reversed_period) == refusal("end-before-start", "RF-1")
     assert faces.refer("gp", "reversed", p["patient"].niss, p["nurse"].nihii, "active", reversed_period) == refusal("end-before-start", "RF-1")
     team = {"resourceType": "CareTeam", "meta": {"profile": [TEAM_PROFILE]}, "status": "active",
             "category": [{"coding": [{"system": KIND_SYSTEM, "code": "clinical-group"}]}],
@@ -484,7 +483,7 @@ def test_RF_1_a_reversed_period_is_refused_by_both_faces_fhir_naming_its_profile
             "subject": {"identifier": {"system": SSIN_SYSTEM, "value": p["patient"].niss}},
             "participant": [{"member": {"type": "Practitioner", "identifier": {"system": NIHDI_SYSTEM, "value": value}}}
                             for _, value, _ in members]}
-    assert Fhir._refusal(fhir._send("gp", "POST", "CareTeam", team)) == refusal("profile-violation", "per-1")
+    assert Fhir._refusal(fhir._send("gp", "POST", "CareTeam", team)) == refusal("end-before-start", "IC-R3")
     answer = Soap._call(faces.teams, "gp", "CreateCareTeam", Kind="clinical-group", Status="active", PatientSsin=p["patient"].niss,
                         Period={"Start": reversed_period[0], "End": reversed_period[1]}, Member=Soap._members(members))
     assert answer == refusal("end-before-start", "IC-R3")
