@@ -106,15 +106,15 @@ def main(argv: list[str] | None = None) -> int:
     db.create_schema()
     clock = FixedClock(datetime(2026, 6, 15, 12, tzinfo=timezone.utc))
     gw = build_gateway(Settings(database_url=db.url), clock=clock, db=db)
-    cast = personas(gw.registries)
-    psis = sorted(o.nihii for o in gw.registries.organisations if o.kind.value == "psi")
+    cast = personas(gw.platform.registries)
+    psis = sorted(o.nihii for o in gw.platform.registries.organisations if o.kind.value == "psi")
     print(f"database: {db.dialect} ({db.engine.url.render_as_string(hide_password=True)})")
     fill(gw, args.inclusions, psis)
 
     gp = cast["gp"]
-    linked = [p.niss for p in gw.registries.patients()
+    linked = [p.niss for p in gw.platform.registries.patients()
               if p.death_date is None and gw.ctx.facts.has_therapeutic_link(gp.niss, p.niss, clock.today())]
-    alive = [p.niss for p in gw.registries.patients() if p.death_date is None]
+    alive = [p.niss for p in gw.platform.registries.patients() if p.death_date is None]
     principal = gp.principal()
 
     def declare(i: int) -> object:
