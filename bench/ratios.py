@@ -550,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
                         "measures how the workers scale")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
-        parser.error("wrk is needed: apt-get install -y wrk (Debian), or see https://github.com/wg/wrk")
+        parser.error("wrk is needed: apt-get install -y wrk (Debian's package); CI needs none of it")
     if args.other_workers and not args.against:
         parser.error("--other-workers goes with --against")
     if args.database and not args.reset:
