@@ -32,12 +32,15 @@ def sandbox() -> SandboxRegistries:
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
     """The simulated platform's database: a temporary SQLite file, or the
-    PostgreSQL database named by CARE_GATEWAY_TEST_DATABASE_URL (its tables
-    are dropped and recreated)."""
+    PostgreSQL server named by CARE_GATEWAY_TEST_DATABASE_URL, where its
+    tables are created for the test and dropped after it (that database is
+    the gateway's in the other tests: the register's plaintext numbers must
+    not stay there, IC-R10)."""
     database = Database(os.environ.get("CARE_GATEWAY_TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/t.sqlite3")
     drop_platform_schema(database)
     create_platform_schema(database)
     yield database
+    drop_platform_schema(database)
     database.dispose()
 
 
