@@ -9,6 +9,7 @@ import gateway.domain.model  # noqa: F401
 import gateway.domain.bulk_model  # noqa: F401  (bulk exports, IC-R7)
 import gateway.identity.model  # noqa: F401
 import gateway.domain.rtw.model  # noqa: F401  (return to work)
+import gateway.domain.perinatal.model  # noqa: F401  (the perinatal programme)
 from gateway.domain.model import Base
 
 __all__ = ["Base"]

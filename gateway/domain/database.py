@@ -78,6 +78,7 @@ class Database:
         Every domain table module is imported first, so none is missing."""
         import gateway.domain.bulk_model  # noqa: F401
         import gateway.domain.rtw.model  # noqa: F401
+        import gateway.domain.perinatal.model  # noqa: F401
 
         Base.metadata.create_all(self.engine)
 

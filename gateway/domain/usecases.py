@@ -36,6 +36,7 @@ class UseCases:
     rights: "RightsService"
     directory: "DirectoryService"
     return_to_work: Any = None  # gateway.domain.rtw.service.ReturnToWork (return-to-work.md)
+    perinatal: Any = None  # gateway.domain.perinatal.service.PerinatalService (PN-1..PN-3, RF-3)
 
     @property
     def clock(self) -> "Clock":
