@@ -5,13 +5,17 @@ clinical responsibility (CT-2) or an administrative group (CT-3). Being a
 member gives no access to inclusion data (CT-4): that stays with the
 policy of Integrated Care. A member sees the team; a non-member needs the
 relationship with the patient that consulting their inclusions needs (CT-5).
+
+Every version of a team is kept (:class:`CareTeamVersion`): vread and
+history show the team as it was, to whoever may see it as it is now (CT-5).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 
@@ -20,7 +24,7 @@ from gateway.domain.context import DomainContext
 from gateway.domain.errors import AccessDenied, Concealed, InvalidInput, NotFound, VersionConflict
 from gateway.domain.identifiers import InvalidIdentifier, check_nihii
 from gateway.domain.inclusions import check_dates, check_patient_niss
-from gateway.domain.model import CareTeam, CareTeamMember
+from gateway.domain.model import CareTeam, CareTeamMember, CareTeamVersion
 from gateway.domain.policy import PSI_ROLES
 from gateway.domain.subjects import subject_of
 from gateway.domain.views import CareTeamView, MemberView
@@ -51,6 +55,21 @@ class CareTeamSpec:
     period_start: date | None = None
     period_end: date | None = None
     members: tuple[MemberSpec, ...] = field(default_factory=tuple)
+
+
+def team_snapshot(team: CareTeam) -> dict[str, Any]:
+    """What a kept version holds: the team's items, members by pseudonym (never a plaintext NISS)."""
+    day = lambda d: d.isoformat() if d else None  # noqa: E731
+    return {
+        "kind": team.kind, "status": team.status, "name": team.name, "managing_organisation": team.managing_organisation,
+        "period_start": day(team.period_start), "period_end": day(team.period_end),
+        "members": [{"kind": m.kind, "pseudonym": m.member_pseudonym, "nihii": m.member_nihii, "role": m.role,
+                     "period_start": day(m.period_start), "period_end": day(m.period_end)} for m in team.members],
+    }
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 class CareTeamService:
@@ -132,6 +151,26 @@ class CareTeamService:
             updated_at=team.updated_at,
         )
 
+    def _version_view(self, team: CareTeam, row: CareTeamVersion) -> CareTeamView:
+        """The team as one kept version shows it (its patient never changes)."""
+        reveal, snap = self.ctx.pseudonyms.reveal, row.snapshot
+        return CareTeamView(
+            id=team.id, version=row.version, kind=snap["kind"],
+            patient_niss=reveal(team.patient_pseudonym) if team.patient_pseudonym else None,
+            name=snap["name"], managing_organisation=snap["managing_organisation"], status=snap["status"],
+            period_start=_date(snap["period_start"]), period_end=_date(snap["period_end"]),
+            members=tuple(MemberView(m["kind"], reveal(m["pseudonym"]) if m["pseudonym"] else None, m["nihii"], m["role"],
+                                     _date(m["period_start"]), _date(m["period_end"])) for m in snap["members"]),
+            updated_at=row.at if isinstance(row.at, datetime) else datetime.fromisoformat(str(row.at)),
+        )
+
+    def _record(self, act: Act, team: CareTeam, action: str) -> None:
+        """Keep the version the act just made."""
+        act.session.flush()
+        act.session.add(CareTeamVersion(care_team_id=team.id, version=team.version, action=action, at=act.now,
+                                        actor_role=act.principal.role.value, snapshot=team_snapshot(team)))
+        act.session.flush()
+
     def _fill(self, act: Act, team: CareTeam, spec: CareTeamSpec, patient: str | None, members: list[tuple[MemberSpec, str | None]]) -> None:
         pseudo = self.ctx.pseudonyms.pseudonymise
         team.kind, team.status, team.name = spec.kind, spec.status, spec.name
@@ -159,7 +198,7 @@ class CareTeamService:
             team = CareTeam(id=str(uuid.uuid4()), created_at=act.now, status=spec.status, kind=spec.kind)
             self._fill(act, team, spec, patient, members)
             act.session.add(team)
-            act.session.flush()
+            self._record(act, team, "create")
             act.resource_id = team.id
             act.detail.update(kind=spec.kind, rule=KINDS[spec.kind], members=len(members))
             return self._view(team)
@@ -198,6 +237,27 @@ class CareTeamService:
 
         return self.ctx.runner.run(principal, "care-team.read", body, channel=channel, resource_type="care-team", resource_id=team_id)
 
+    def versions(self, principal: Principal, team_id: str, version: int | None = None, *,
+                 channel: str = "internal") -> list[CareTeamView]:
+        """Every kept version, oldest first (or only ``version``), read under
+        CT-5 as the team stands now: an unknown version is NotFound."""
+        def body(act: Act) -> list[CareTeamView]:
+            team = self._load(act, team_id)
+            self._can_read(act, team)
+            query = select(CareTeamVersion).where(CareTeamVersion.care_team_id == team.id)
+            if version is not None:
+                query = query.where(CareTeamVersion.version == version)
+                act.detail["version"] = version
+            rows = act.session.execute(query.order_by(CareTeamVersion.version)).scalars().all()
+            if version is not None and not rows:
+                raise NotFound("unknown-version", f"Care team {team.id} has no version {version}; it is at version {team.version}.",
+                               rule="CT-5", path="version")
+            act.detail["returned"] = len(rows)
+            return [self._version_view(team, row) for row in rows]
+
+        action = "care-team.read" if version is not None else "care-team.history"
+        return self.ctx.runner.run(principal, action, body, channel=channel, resource_type="care-team", resource_id=team_id)
+
     def update(self, principal: Principal, team_id: str, spec: CareTeamSpec, *, expected_version: int | None = None,
                channel: str = "internal") -> CareTeamView:
         ctx = self.ctx
@@ -214,7 +274,7 @@ class CareTeamService:
             if patient != niss:
                 raise InvalidInput("care-team-patient-fixed", "A care team's patient cannot change; create another team.", path="subject")
             self._fill(act, team, spec, patient, members)
-            act.session.flush()
+            self._record(act, team, "update")
             return self._view(team)
 
         return ctx.runner.run(principal, "care-team.update", body, channel=channel, resource_type="care-team", resource_id=team_id)

@@ -152,6 +152,22 @@ class CareTeamMember(Base):
     care_team: Mapped[CareTeam] = relationship(back_populates="members")
 
 
+class CareTeamVersion(Base):
+    """One version of a care team as it was after a create or an update, for
+    vread and history. Members are kept by pseudonym (never a plaintext NISS)."""
+
+    __tablename__ = "care_team_version"
+    __table_args__ = (Index("ux_care_team_version", "care_team_id", "version", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    care_team_id: Mapped[str] = mapped_column(ForeignKey("care_team.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))  # create | update
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_role: Mapped[str] = mapped_column(String(32))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class Referral(Base):
     """A referral (RF-1..RF-3): requester, what is asked, validity, status over time."""
 
@@ -163,7 +179,8 @@ class Referral(Base):
     category: Mapped[str] = mapped_column(String(64))
     service_requested: Mapped[str] = mapped_column(String(128))
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    status: Mapped[str] = mapped_column(String(16))  # draft | active | accepted | completed | revoked
+    status: Mapped[str] = mapped_column(String(16))  # draft | active | on-hold | revoked | completed (request-status)
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # why it was revoked or completed by the requester
     valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -187,8 +204,29 @@ class ReferralParty(Base):
     party_nihii: Mapped[str | None] = mapped_column(NIHII, nullable=True)
     party_cbe: Mapped[str | None] = mapped_column(String(10), nullable=True)
     party_role: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # a performer's Task (task-status: requested, received, accepted, ...) and why it was rejected, failed or cancelled
+    task_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    task_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     referral: Mapped[Referral] = relationship(back_populates="parties")
+
+
+class ReferralVersion(Base):
+    """One version of a referral, for vread and history of its ServiceRequest
+    and Tasks. Its parties never change, so a version holds only what moves:
+    the referral's status and reason and each performer's Task (by party id);
+    no person appears in it."""
+
+    __tablename__ = "referral_version"
+    __table_args__ = (Index("ux_referral_version", "referral_id", "version", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(48))  # create | the step taken (e.g. task:accepted)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_role: Mapped[str] = mapped_column(String(32))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class AuditRecord(Base):

@@ -135,6 +135,9 @@ class PartyView:
     nihii: str | None
     cbe: str | None
     party_role: str | None
+    task_status: str | None = None  # a performer's Task: requested, received, accepted, ... (FHIR task-status)
+    task_reason: str | None = None  # why it was rejected, failed or cancelled
+    task_id: str | None = None  # its Task's id: task-<referral id> for the first performer, task-<referral id>-<n> after
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,12 @@ class ReferralView:
     parties: tuple[PartyView, ...]
     created_at: datetime
     updated_at: datetime
+    status_reason: str | None = None  # why the requester revoked or completed it
+    expired: bool = False  # still open (draft, active, on-hold) but past its validity period: computed when read (RF-1)
 
     def party(self, role: str) -> list[PartyView]:
         return [p for p in self.parties if p.role == role]
+
+    def task(self, task_id: str) -> PartyView | None:
+        """The performer whose Task has this id."""
+        return next((p for p in self.parties if p.task_id == task_id), None)

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from gateway.domain.care_teams import CareTeamSpec, MemberSpec
-from gateway.domain.errors import AccessDenied, InvalidInput, VersionConflict
+from gateway.domain.errors import AccessDenied, InvalidInput, NotFound, VersionConflict
 from tests.conftest import declaration
 
 
@@ -94,3 +94,23 @@ def test_CT_5_update_with_version_check(gw, personas):
         gw.care_teams.update(personas["gp"].principal(), team.id, changed, expected_version=1)
     with pytest.raises(AccessDenied):
         gw.care_teams.update(personas["gp-no-link"].principal(), team.id, changed)
+
+
+def test_CT_5_every_version_of_a_team_is_kept_and_read_under_the_current_rules(gw, personas):
+    gp = personas["gp"].principal()
+    team = gw.care_teams.create(gp, individual(personas))
+    wider = CareTeamSpec(kind="clinical-group", patient_niss=personas["patient"].niss, name="Wound care group",
+                         members=(MemberSpec("practitioner", nihii=personas["gp"].nihii),
+                                  MemberSpec("practitioner", nihii=personas["nurse"].nihii)))
+    gw.care_teams.update(gp, team.id, wider, expected_version=1)
+    history = gw.care_teams.versions(gp, team.id)
+    assert [(v.version, v.kind, v.name, len(v.members)) for v in history] == [
+        (1, "individual", "GP follow-up", 2), (2, "clinical-group", "Wound care group", 2)]
+    [first] = gw.care_teams.versions(personas["nurse"].principal(), team.id, 1)  # a member now: sees the team's past too
+    assert first.members[1].niss == personas["patient"].niss and first.kind == "individual"
+    with pytest.raises(NotFound) as err:
+        gw.care_teams.versions(gp, team.id, 3)
+    assert err.value.code == "unknown-version"
+    with pytest.raises(AccessDenied) as denied:
+        gw.care_teams.versions(personas["gp-no-link"].principal(), team.id, 1)
+    assert denied.value.rule == "CT-5"

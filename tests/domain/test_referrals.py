@@ -33,8 +33,10 @@ def test_RF_1_status_moves_by_the_party_it_belongs_to(gw, personas, referral):
     with pytest.raises(AccessDenied) as err:
         gw.referrals.transition(personas["gp"].principal(), referral.id, "accepted")
     assert err.value.rule == "RF-1"
-    assert gw.referrals.transition(personas["nurse"].principal(), referral.id, "accepted").status == "accepted"
-    assert gw.referrals.transition(personas["nurse"].principal(), referral.id, "completed").status == "completed"
+    accepted = gw.referrals.transition(personas["nurse"].principal(), referral.id, "accepted")
+    assert (accepted.status, accepted.party("performer")[0].task_status) == ("active", "accepted")  # the Task moves
+    done = gw.referrals.transition(personas["nurse"].principal(), referral.id, "completed")
+    assert (done.status, done.party("performer")[0].task_status) == ("completed", "completed")  # its only Task done
     with pytest.raises(InvalidInput) as err:
         gw.referrals.transition(personas["gp"].principal(), referral.id, "revoked")
     assert (err.value.code, err.value.rule) == ("invalid-transition", "RF-1")
