@@ -73,3 +73,8 @@ class RtwForm(Base):
     dossier: Mapped[RtwDossier] = relationship(back_populates="forms")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+# The trajectory's tables (requests, decisions, lists, messages) hang from the
+# dossier: whoever loads the dossier's tables loads them too.
+import gateway.domain.rtw.trajectory_model  # noqa: E402,F401

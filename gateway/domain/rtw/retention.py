@@ -17,6 +17,7 @@ from gateway.domain.clock import BRUSSELS
 from gateway.domain.context import DomainContext
 from gateway.domain.principal import system_principal
 from gateway.domain.rtw.model import RtwDossier, RtwForm
+from gateway.domain.rtw.trajectory_model import delete_trajectory
 
 RETENTION_YEARS = 3
 
@@ -61,6 +62,7 @@ def purge(ctx: DomainContext, *, dry_run: bool = False, today: date | None = Non
             report.forms = len(act.session.execute(select(RtwForm.id).where(RtwForm.dossier_id.in_(rows))).all())
         act.detail.update(cutoff=cutoff.isoformat(), dossiers=len(rows), forms=report.forms, dry_run=dry_run)
         if rows and not dry_run:
+            delete_trajectory(act.session, list(rows))  # requests, decisions, hours, messages (RP-R1)
             act.session.execute(delete(RtwForm).where(RtwForm.dossier_id.in_(rows)))
             act.session.execute(delete(RtwDossier).where(RtwDossier.id.in_(rows)))
         return report

@@ -13,6 +13,7 @@ from gateway.domain.rtw.dossiers import DossierService, RtwCore
 from gateway.domain.rtw.forms import FormService
 from gateway.domain.rtw.policy import ReturnToWorkPolicy, SignIn
 from gateway.domain.rtw.ports import PartnerSources, TrioDirectory
+from gateway.domain.rtw.trajectory import trajectory_services
 
 
 class ReturnToWork:
@@ -26,6 +27,9 @@ class ReturnToWork:
         core = RtwCore(ctx, self.policy, self.access, trio)
         self.dossiers = DossierService(core)
         self.forms = FormService(core)
+        # the trajectory (RP-F3..RP-F9, RP-R3, RF-2): requests, decisions, lists, messages, TRIO link, statistics
+        (self.requests, self.decisions, self.lists, self.messages, self.trio_link,
+         self.statistics) = trajectory_services(core)
 
     def purge(self, *, dry_run: bool = False, today: date | None = None) -> retention.RtwPurgeReport:
         """RP-R1, for the gateway's purge."""
