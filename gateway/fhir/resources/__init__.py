@@ -29,4 +29,6 @@ def all_handlers() -> list[ResourceHandler]:
     from gateway.fhir.resources.directory import directory_handlers
 
     handlers += directory_handlers() + audit_handlers()
-    return handlers
+    from gateway.fhir.resources.perinatal import perinatal_handlers  # the perinatal programme's resources (PN-1, PN-2, RF-3)
+
+    return perinatal_handlers(handlers)
