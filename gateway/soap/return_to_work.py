@@ -147,8 +147,15 @@ ALIASES = {"insured.niss": "InsuredSsin", "id": "DossierId", "dossier": "Dossier
 
 
 def operations(service: ReturnToWorkService) -> dict[str, Operation]:
+    from gateway.soap.return_to_work_trajectory import ALIASES as TRAJECTORY, TrajectoryOperations
+
     handlers = (service.open, service.get, service.close, service.search, service.fill, service.form, service.forms)
-    return {name: (handler, RequestPaths(f"{name}Request", None, ALIASES)) for name, handler in zip(OPERATIONS, handlers)}
+    found: dict[str, Operation] = {name: (handler, RequestPaths(f"{name}Request", None, ALIASES))
+                                   for name, handler in zip(OPERATIONS, handlers)}
+    # the trajectory (RP-F3..RP-F9, RP-R3, RF-2)
+    found.update({name: (handler, RequestPaths(f"{name}Request", None, {**ALIASES, **TRAJECTORY}))
+                  for name, handler in TrajectoryOperations(service.cases).handlers().items()})
+    return found
 
 
 def soap_service(cases: "UseCases", security: Security) -> ContractService:
