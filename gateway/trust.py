@@ -6,7 +6,12 @@ not name.
   accepted, and which token claim carries each fact of a Principal (the
   defaults are the sandbox IdP's claim names).
 - **STS** (the SOAP face's SAML holder-of-key tokens): the STS signing
-  certificates, pinned, and the Issuer names accepted in its assertions.
+  certificates, pinned, and the Issuer names accepted in its assertions;
+  further STSs in ``[[trust.sts]]`` tables (the social-security crossroads
+  bank's, whose users are the regional services'), each Issuer paired with
+  its own certificates so that one STS cannot speak for another, with the
+  SAML attribute that carries each fact of a Principal when the STS names
+  them its own way.
 - **Certificate store**: the root CAs that callers' certificates must chain
   to, known intermediate CAs, and optional revocation lists (CRL).
 - **The gateway's own credential**: its key and certificate (PEM, or one
@@ -38,6 +43,13 @@ They are read from the ``[trust]`` section of the TOML file named by
     audiences = ["care-gateway"]
     [trust.oidc.claims]          # Principal field = the issuer's claim name
     niss = "ssin"
+
+    [[trust.sts]]                # another STS, with its own Issuer and key
+    name = "bcss"                # a name starting with bcss: the crossroads bank's (RP-S1)
+    issuers = ["urn:be:ksz-bcss:sts:1_0"]
+    certificates = ["pki/bcss-sts.pem"]
+    [trust.sts.attributes]       # Principal field = its SAML attribute name
+    niss = "urn:be:ksz-bcss:ssin"
 
 and from these environment variables, which override the file (lists are
 comma-separated; relative paths are relative to the working directory):
@@ -91,6 +103,7 @@ from gateway.domain.clock import Clock
 from gateway.identity.certstore import CertificateStore, load_certificates, load_crl
 from gateway.identity.claims import DEFAULT_CLAIMS, ClaimsMapping
 from gateway.identity.oidc import DEFAULT_MIN_REFETCH, DEFAULT_REFRESH, JwksSource, TokenVerifier, TrustedIssuer
+from gateway.identity.sts_trust import TrustedSts
 from gateway.identity.wssecurity import MessageTrust
 
 SETTINGS_ENV = "CARE_GATEWAY_SETTINGS"
@@ -119,8 +132,15 @@ class OidcIssuerSettings:
 
 @dataclass(frozen=True)
 class StsSettings:
+    """One STS: its signing certificates and the Issuer(s) it writes, paired
+    (only these certificates may sign assertions naming these Issuers), and,
+    for an STS with attribute names of its own, which attribute carries each
+    fact of a Principal (None: eHealth's names)."""
+
     certificates: tuple[Path, ...] = ()
     issuers: tuple[str, ...] = ()
+    name: str = "ehealth"
+    attributes: ClaimsMapping | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +179,9 @@ class OwnCredential:
 class TrustSettings:
     oidc: tuple[OidcIssuerSettings, ...] = ()
     sts: StsSettings = StsSettings()
+    # Further STSs, each with its own Issuer, certificates and attribute names
+    # ([[trust.sts]]): the social-security crossroads bank's, for regional users.
+    other_sts: tuple[StsSettings, ...] = ()
     ca: CertificateStoreSettings = CertificateStoreSettings()
     credential: CredentialSettings = CredentialSettings()
     cache: CacheSettings = CacheSettings()
@@ -199,6 +222,7 @@ class TrustSettings:
         settings = cls(
             oidc=tuple(_issuer_settings(entry, index, base, where) for index, entry in enumerate(reader.tables("oidc"))),
             sts=StsSettings(reader.paths("sts_certificates"), reader.strings("sts_issuers")),
+            other_sts=tuple(_sts_settings(entry, index, base, where) for index, entry in enumerate(reader.tables("sts"))),
             ca=CertificateStoreSettings(reader.paths("ca_certificates"), reader.paths("ca_intermediates"),
                                         reader.paths("crls")),
             credential=CredentialSettings(reader.path("key"), reader.path("certificate"), reader.path("pkcs12"),
@@ -279,12 +303,20 @@ class TrustSettings:
                 problems.append(f"{label} accepts no audience: set its audiences"
                                 f"{' (CARE_GATEWAY_OIDC_AUDIENCE)' if first else ''}, the aud value its access "
                                 "tokens carry for this gateway.")
-        if not self.sts.certificates:
+        if not self.sts.certificates and not self.other_sts:
             problems.append("No STS signing certificate is trusted: set CARE_GATEWAY_STS_CERTIFICATES (sts_certificates) "
                             "to the PEM file of the STS whose SAML assertions the SOAP face accepts.")
-        if not self.sts.issuers:
+        if not self.sts.issuers and (self.sts.certificates or not self.other_sts):
             problems.append("No STS Issuer is accepted: set CARE_GATEWAY_STS_ISSUERS (sts_issuers) to the Issuer its "
                             "assertions carry (the eHealth STS writes urn:be:fgov:ehealth:sts:1_0).")
+        owners: dict[str, list[str]] = {}
+        for sts in self.trusted_sts():
+            for issuer in sts.issuers:
+                owners.setdefault(issuer, []).append(sts.name)
+        for issuer, names in owners.items():
+            if len(names) > 1:
+                problems.append(f"The STS Issuer {issuer!r} is accepted for several STSs ({', '.join(names)}); each "
+                                "Issuer belongs to one STS, whose certificates alone may sign it.")
         if not self.ca.roots:
             problems.append("No root CA certificate is trusted: set CARE_GATEWAY_CA_CERTIFICATES (ca_certificates) to "
                             "the PEM file of the root CA that issues the callers' certificates.")
@@ -331,10 +363,17 @@ class TrustSettings:
         """The pinned signing certificates of the platform's services."""
         return tuple(_certificates(self.platform_certificates, "platform signing certificate"))
 
+    def trusted_sts(self) -> tuple[StsSettings, ...]:
+        """Every STS configured: the flat ``sts_*`` settings' one (if set), then the ``[[trust.sts]]`` tables'."""
+        flat = (self.sts,) if self.sts.certificates or self.sts.issuers else ()
+        return (*flat, *self.other_sts)
+
     def message_trust(self) -> MessageTrust:
-        """What WS-Security verification trusts: the store, the STS certificates and issuers."""
-        return MessageTrust(self.certificate_store(), tuple(_certificates(self.sts.certificates, "STS certificate")),
-                            self.sts.issuers)
+        """What WS-Security verification trusts: the store, and each STS's
+        certificates paired with its Issuers (and attribute names)."""
+        return MessageTrust(self.certificate_store(), sts=tuple(
+            TrustedSts(s.name, s.issuers, tuple(_certificates(s.certificates, f"certificate of STS {s.name!r}")), s.attributes)
+            for s in self.trusted_sts()))
 
     def token_verifier(self, http: httpx.Client, clock: Clock) -> TokenVerifier:
         """The verifier of the configured issuers' access tokens, their keys fetched with ``http``."""
@@ -460,7 +499,7 @@ class _Reader:
         if value is None:
             return []
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise self._fail(key, "an array of tables ([[trust.oidc]])")
+            raise self._fail(key, f"an array of tables ([[trust.{key}]])")
         return value
 
     def refuse_unknown(self) -> None:
@@ -468,6 +507,25 @@ class _Reader:
         if unknown:
             raise TrustSettingsError([f"Unknown setting(s) {', '.join(unknown)} in {self.where}; the settings are "
                                       f"{', '.join(sorted(self.used))}."])
+
+
+def _sts_settings(entry: Mapping[str, Any], index: int, base: Path, where: str) -> StsSettings:
+    name = entry.get("name") if isinstance(entry.get("name"), str) and entry.get("name") else f"sts[{index}]"
+    reader = _Reader(entry, base, f"STS {name!r} of {where}")
+    reader.string("name")
+    attributes = reader._get("attributes")
+    if attributes is not None and not isinstance(attributes, dict):
+        raise reader._fail("attributes", "a table (Principal field = SAML attribute name)")
+    try:
+        mapping = None if attributes is None else ClaimsMapping.from_names(attributes)
+    except ValueError as error:
+        raise TrustSettingsError([f"attributes of STS {name!r} in {where}: {error}."]) from None
+    settings = StsSettings(reader.paths("certificates"), reader.strings("issuers"), name, mapping)
+    reader.refuse_unknown()
+    if not settings.certificates or not settings.issuers:
+        raise TrustSettingsError([f"STS {name!r} in {where} needs its certificates (the PEM files it signs with) and "
+                                  "its issuers (the Issuer its assertions carry)."])
+    return settings
 
 
 def _issuer_settings(entry: Mapping[str, Any], index: int, base: Path, where: str) -> OidcIssuerSettings:

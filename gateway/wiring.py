@@ -78,7 +78,6 @@ class Gateway:
     bulk_exports: BulkExportService | None = None  # the insurers' bulk exports (IC-R7), FHIR Bulk Data
     messages: Any = None  # the WS-Security trust the SOAP face takes
     return_to_work: Any = None  # gateway.domain.rtw.service.ReturnToWork
-    perinatal: Any = None  # gateway.domain.perinatal.service.PerinatalService
 
     @property
     def use_cases(self) -> UseCases:
@@ -86,7 +85,7 @@ class Gateway:
         return UseCases(ctx=self.ctx, inclusions=self.inclusions, consents=self.consents, lifecycle=self.lifecycle,
                         exports=self.exports, care_teams=self.care_teams, referrals=self.referrals,
                         access_log=self.access_log, rights=self.rights, directory=self.directory,
-                        return_to_work=self.return_to_work, perinatal=self.perinatal)
+                        return_to_work=self.return_to_work)
 
 
 def build_gateway(
@@ -139,8 +138,6 @@ def build_gateway(
     from gateway.identity.wssecurity import MessageVerifier
 
     return_to_work = _return_to_work(ctx, trust, http, base_url, clock, rtw_sources, trio)
-    referrals = ReferralService(ctx)
-    perinatal = _perinatal(ctx, referrals)
     return Gateway(
         settings=settings,
         db=db,
@@ -151,7 +148,7 @@ def build_gateway(
         lifecycle=Lifecycle(ctx),
         exports=ExportService(ctx),
         care_teams=CareTeamService(ctx),
-        referrals=referrals,
+        referrals=ReferralService(ctx),
         access_log=AccessLogService(ctx),
         rights=RightsService(ctx),
         bulk_exports=BulkExportService(ctx),
@@ -161,18 +158,7 @@ def build_gateway(
         tokens=CachedTokens(IssuerStamped(trust.token_verifier(http, clock)), clock),  # verified once per token
         messages=MessageVerifier(trust.message_trust(), clock, ReplayGuard(db)),
         return_to_work=return_to_work,
-        perinatal=perinatal,
     )
-
-
-def _perinatal(ctx: DomainContext, referrals: ReferralService) -> Any:
-    """The perinatal programme (PN-1..PN-3, RF-3), on the referral workflow
-    its referrals to support go through."""
-    from gateway.domain.perinatal.service import PerinatalService
-
-    service = PerinatalService(ctx, referrals)
-    referrals.register_guard("perinatal", service.referral_guard)  # PN-2 on every perinatal referral act
-    return service
 
 
 def _return_to_work(ctx: DomainContext, trust: "TrustSettings", http: httpx.Client, base_url: str, clock: Clock,
@@ -195,6 +181,9 @@ def _return_to_work(ctx: DomainContext, trust: "TrustSettings", http: httpx.Clie
         trio = trio or PlatformTrio(http, base_url, token)
     regional = frozenset(i.issuer for i in trust.oidc if i.name.startswith("bcss"))
     ehealth = frozenset(i.issuer for i in trust.oidc if not i.name.startswith("bcss"))
+    # the STSs likewise (a SOAP caller's Principal names its STS's Issuer): bcss* is the crossroads bank's
+    regional |= {issuer for sts in trust.trusted_sts() if sts.name.startswith("bcss") for issuer in sts.issuers}
+    ehealth |= {issuer for sts in trust.trusted_sts() if not sts.name.startswith("bcss") for issuer in sts.issuers}
     return ReturnToWork(ctx, sources, trio, SignIn(regional, ehealth))
 
 
@@ -245,6 +234,7 @@ def _sandbox_trust(platform: "Platform") -> "TrustSettings":
     from gateway.trust import CertificateStoreSettings, CredentialSettings, OidcIssuerSettings, StsSettings, TrustSettings
 
     from gateway.ehealth.rtw.signin import BCSS_CLAIMS, BCSS_OIDC, bcss_issuer
+    from gateway.ehealth.rtw.sts import BCSS_STS_ATTRIBUTES, BCSS_STS_ISSUER, bcss_sts_certificate_file
     from gateway.identity.claims import ClaimsMapping
 
     pki = platform.pki.directory
@@ -261,6 +251,9 @@ def _sandbox_trust(platform: "Platform") -> "TrustSettings":
                                  jwks_url=f"{_IN_PROCESS}{PREFIX}{BCSS_OIDC}/certs", audiences=(ACCESS_TOKEN_AUDIENCE,),
                                  claims=ClaimsMapping.from_names(BCSS_CLAIMS))),
         sts=StsSettings((pki / "sts.cert.pem",), (STS_ISSUER,)),
+        # the crossroads bank's STS: regional users' SOAP calls (RP-S1), its own Issuer, key and attributes
+        other_sts=(StsSettings((bcss_sts_certificate_file(platform.pki),), (BCSS_STS_ISSUER,), "bcss",
+                               ClaimsMapping.from_names(BCSS_STS_ATTRIBUTES)),),
         ca=CertificateStoreSettings((pki / "ca.cert.pem",)),
         credential=CredentialSettings(key=pki / f"{own}.key.pem", certificate=pki / f"{own}.cert.pem"),
         platform_certificates=(pki / "attribute-authority.cert.pem",),

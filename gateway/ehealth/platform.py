@@ -208,6 +208,7 @@ def write_trust_files(platform: Platform, out: Path, organisation: str | None = 
         "ca.cert.pem": platform.pki.ca.cert_pem,
         "sts.cert.pem": platform.pki.platform("sts").cert_pem,
         "attribute-authority.cert.pem": platform.pki.platform("attribute-authority").cert_pem,
+        "bcss-sts.cert.pem": _bcss_sts_certificate(platform),
         f"org-{nihii}.key.pem": own.key_pem,
         f"org-{nihii}.cert.pem": own.cert_pem,
     }
@@ -242,13 +243,23 @@ audiences = ["{ACCESS_TOKEN_AUDIENCE}"]
     return written
 
 
+def _bcss_sts_certificate(platform: Platform) -> bytes:
+    from gateway.ehealth.rtw.sts import bcss_sts_credential
+
+    return bcss_sts_credential(platform.pki).cert_pem
+
+
 def _bcss_trust(platform: Platform) -> str:
     """The second ``[[trust.oidc]]``: the crossroads bank's IdP, where the
-    regional services' users of return to work sign in (RP-S1), with its claims."""
+    regional services' users of return to work sign in (RP-S1), with its
+    claims; and its STS (``[[trust.sts]]``, their SOAP calls), its Issuer
+    paired with its certificate, with its attribute names."""
     from gateway.ehealth.oauth_keys import ACCESS_TOKEN_AUDIENCE
     from gateway.ehealth.rtw.signin import BCSS_CLAIMS, BCSS_REALM, bcss_issuer
+    from gateway.ehealth.rtw.sts import BCSS_STS_ATTRIBUTES, BCSS_STS_ISSUER
 
     claims = "\n".join(f'{field} = "{claim}"' for field, claim in BCSS_CLAIMS.items())
+    attributes = "\n".join(f'{field} = "{name}"' for field, name in BCSS_STS_ATTRIBUTES.items())
     return f"""
 [[trust.oidc]]
 name = "bcss"
@@ -258,4 +269,12 @@ audiences = ["{ACCESS_TOKEN_AUDIENCE}"]
 
 [trust.oidc.claims]
 {claims}
+
+[[trust.sts]]
+name = "bcss"
+issuers = ["{BCSS_STS_ISSUER}"]
+certificates = ["bcss-sts.cert.pem"]
+
+[trust.sts.attributes]
+{attributes}
 """

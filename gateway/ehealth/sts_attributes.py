@@ -133,6 +133,13 @@ class _Certifier:
         from gateway.ehealth.rtw.state import rtw_state
 
         held = SandboxPartnerSources(rtw_state(self.platform)).staff_roles(self.niss)
+        # RP-S1: eHealth vouches for insurers', prevention services' and INAMI's users, never a regional service's
+        ours = {(m.organisation.cbe, m.role.value) for m in rtw_state(self.platform).sandbox.roles_signing_in(self.niss, "ehealth")}
+        if claim.uri == ATTR_RTW_CBE and any(r.organisation_cbe == claim.value for r in held) and not any(
+                cbe == claim.value for cbe, _ in ours):
+            raise AttributeRefused("sts-wrong-identity-provider", claim.uri, "users of a regional employment service sign "
+                                   "in through the social-security crossroads bank's STS, not eHealth's (RP-S1).")
+        held = [r for r in held if (r.organisation_cbe, r.role) in ours]
         if claim.uri == ATTR_RTW_CBE:
             if not claim.value or not any(r.organisation_cbe == claim.value for r in held):
                 raise AttributeRefused("sts-not-member", claim.uri, "user management knows the certificate's holder in no "

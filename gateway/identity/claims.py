@@ -158,6 +158,23 @@ class Claims:
         )
 
 
+def claims_from_mapped_attributes(attributes: Mapping[str, list[str]], mapping: ClaimsMapping, *,
+                                  authentication: str = "sts-holder-of-key") -> Claims:
+    """Read the attributes of an STS with names of its own (``mapping``:
+    Principal field -> attribute name, as an OpenID Connect issuer's claims
+    are mapped), e.g. the crossroads bank STS's. Raises ValueError when the
+    person's number or a known role is missing."""
+    body = mapping.normalise({name: values[0] for name, values in attributes.items() if values})
+    for field_name, claim in (("niss", CLAIM_NISS), ("role", CLAIM_ROLE)):
+        if not body.get(claim):
+            raise ValueError(f"it carries no {getattr(mapping, field_name)} attribute")
+    body.setdefault(CLAIM_AUTHN, [authentication])
+    try:
+        return Claims.from_jwt(body)
+    except ValueError:
+        raise ValueError(f"{body[CLAIM_ROLE]!r} ({mapping.role}) is not a role the gateway knows") from None
+
+
 def claims_from_saml_attributes(attributes: Mapping[str, list[str]], *, authentication: str = "sts-holder-of-key") -> Claims:
     """Read the STS's SAML 1.1 attributes (name -> values) into claims.
 

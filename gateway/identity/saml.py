@@ -158,7 +158,8 @@ def _signer_certificate(signature: etree._Element, trusted: Sequence[x509.Certif
     if not matches:
         raise TokenRejected("assertion-untrusted-signer",
                             f"The assertion is signed by certificate serial {cert.serial_number} (issuer "
-                            f"{cert.issuer.rfc4514_string()}), which is not a trusted STS.")
+                            f"{cert.issuer.rfc4514_string()}), which is not a trusted STS, or not the STS of the Issuer "
+                            "the assertion names.")
     return matches
 
 

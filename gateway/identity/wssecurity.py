@@ -29,6 +29,7 @@ from gateway.identity.errors import MessageRejected, TokenRejected
 from gateway.domain.principal import Principal
 from gateway.identity.saml import VerifiedAssertion, verify_assertion
 from gateway.identity.signing import BASE64_BINARY, SAML_ASSERTION_ID, X509V3
+from gateway.identity.sts_trust import TrustedSts, claims_of
 from gateway.identity.xmldsig import (
     EXC_C14N,
     cert_from_b64,
@@ -83,6 +84,20 @@ class MessageTrust:
     certificates: CertificateStore
     sts_certificates: tuple[x509.Certificate, ...] = ()
     sts_issuers: tuple[str, ...] = ()
+    # Each STS's Issuers paired with its certificates (gateway.identity.sts_trust);
+    # when only the flat lists are given, they are one STS.
+    sts: tuple[TrustedSts, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.sts and (self.sts_certificates or self.sts_issuers):
+            object.__setattr__(self, "sts", (TrustedSts("sts", self.sts_issuers, self.sts_certificates),))
+        elif self.sts and not (self.sts_certificates or self.sts_issuers):
+            object.__setattr__(self, "sts_certificates", tuple(c for s in self.sts for c in s.certificates))
+            object.__setattr__(self, "sts_issuers", tuple(i for s in self.sts for i in s.issuers))
+
+    def sts_for(self, issuer: str) -> TrustedSts | None:
+        """The STS that writes ``issuer``: only its certificates may sign an assertion naming it."""
+        return next((s for s in self.sts if issuer in s.issuers), None)
 
 
 @dataclass(frozen=True)
@@ -288,9 +303,13 @@ def verify_message(
     parts = _structure(envelope, mode)
     created, expires = _timestamp(parts.timestamp, now, max_age)
     assertion: VerifiedAssertion | None = None
+    sts: TrustedSts | None = None
     if mode == "saml-hok":
-        assertion = assertions(parts.token, trusted=trust.sts_certificates, issuers=trust.sts_issuers,
-                               clock=clock, skew=SKEW)
+        # The Issuer the token names picks the keys to try; the verified
+        # Issuer must then be that same STS's (one STS cannot speak for another).
+        sts = trust.sts_for(parts.token.get("Issuer") or "")
+        assertion = assertions(parts.token, trusted=sts.certificates if sts else trust.sts_certificates,
+                               issuers=sts.issuers if sts else trust.sts_issuers, clock=clock, skew=SKEW)
         _saml_key(parts.signature, assertion)
         # The STS vouches for the holder-of-key certificate; it must also
         # chain to a trusted CA and be valid now (defence in depth).
@@ -306,7 +325,7 @@ def verify_message(
     digest = hashlib.sha256(base64.b64decode("".join(value.split()))).hexdigest()
     if replay.seen(digest, expires + SKEW, now):
         raise _reject("message-replayed", "This signed message was already received; sign each request anew.")
-    principal = assertion.claims().principal() if assertion is not None else None
+    principal = claims_of(assertion, sts).principal() if assertion is not None else None
     return VerifiedMessage(payload, principal, cert, assertion, created, expires, digest)
 
 

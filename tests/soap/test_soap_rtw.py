@@ -44,15 +44,19 @@ class RtwSchema(Plugin):
 
 
 def soap_clients(live: Any, personas: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
-    """``service(key)``: ReturnToWork as persona ``key`` (an STS token, a holder-of-key signature)."""
+    """``service(key)``: ReturnToWork as persona ``key`` (a token of the STS where its
+    partner signs in, RP-S1: the crossroads bank's for regional users; a holder-of-key signature)."""
+    from gateway.ehealth.rtw.tokens import rtw_sts_token
     from gateway.identity.zeep_wsse import SamlHolderOfKey
 
     schema, clients = RtwSchema(), {}
+    staff = rtw_state(live.platform).sandbox.staff
 
     def service(key: str) -> Any:
         if key not in clients:
             persona = (personas or {}).get(key) or rtw_persona(key)
-            token = persona_token(live.base_url, live.platform, persona, clock=live.clock)
+            token = (rtw_sts_token(live.base_url, live.platform, persona, clock=live.clock) if key in staff
+                     else persona_token(live.base_url, live.platform, persona, clock=live.clock))
             credential = live.gw.platform.pki.persona(key)
             wsse = SamlHolderOfKey(token, credential.private_key, credential.certificate, clock=live.clock)
             clients[key] = zeep.Client(live.base_url + "/soap/ReturnToWork/v1?wsdl", wsse=wsse, plugins=[schema])
@@ -105,9 +109,14 @@ def test_rp_s1_the_sts_refuses_a_role_user_management_does_not_confirm(live) -> 
     assert "sts-not-member" in str(refusal.value)
 
 
-def test_rp_s1_regional_services_and_integrated_care_roles_get_no_access_over_soap(rtw, opened) -> None:  # type: ignore[no-untyped-def]
-    fault = refused(rtw("reg-counsellor").GetDossier, DossierId=opened.DossierId)
-    assert (fault["Rule"], fault["Code"]) == ("RP-S1", "wrong-identity-provider")  # regional users sign in through the BCSS IdP
+def test_rp_s1_regional_users_call_with_the_crossroads_banks_sts_integrated_care_roles_get_no_access(live, rtw, opened) -> None:  # type: ignore[no-untyped-def]
+    from gateway.ehealth.rtw.tokens import rtw_sts_token
+    from gateway.ehealth.sts_client import StsRefused
+
+    assert rtw("reg-counsellor").GetDossier(DossierId=opened.DossierId).Dossier[0].DossierId == opened.DossierId
+    with pytest.raises(StsRefused) as refusal:  # eHealth's STS vouches for no regional user
+        rtw_sts_token(live.base_url, live.platform, "reg-counsellor", sts="ehealth", clock=live.clock)
+    assert refusal.value.code == "sts-wrong-identity-provider"
     fault = refused(rtw("insurer").GetDossier, DossierId=opened.DossierId)
     assert (fault["Rule"], fault["Code"]) == ("RP-S1", "role-not-allowed")
 

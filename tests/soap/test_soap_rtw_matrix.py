@@ -2,10 +2,9 @@
 partner kind, with a real STS token, searches the dossiers of its own
 person, another partner's person, the deceased person and a person not
 registered with any regional service. Insurers, prevention services and
-INAMI get exactly the permits and refusals of the domain's and the FHIR
-face's matrix (RP-A1..RP-A5); regional services sign in through the
-crossroads bank's IdP only, so an STS token gets them RP-S1 whatever the
-person (RP-S1)."""
+INAMI with a token of eHealth's STS, the regional services with one of the
+social-security crossroads bank's STS (RP-S1), get exactly the permits and
+refusals of the domain's and the FHIR face's matrix (RP-A1..RP-A5)."""
 
 from __future__ import annotations
 
@@ -19,8 +18,7 @@ from tests.domain.rtw.test_rtw_access_matrix import EXPECTED
 from tests.soap.conftest import fault_detail
 from tests.soap.test_soap_rtw import soap_clients
 
-OVER_SOAP = {key: ({name: "deny RP-S1" for name in row} if key.startswith("reg-") else row)
-             for key, row in EXPECTED.items()}
+OVER_SOAP = EXPECTED  # the same table on both faces, regional roles included
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +44,6 @@ def outcome(live, client, niss: str) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("key", sorted(OVER_SOAP))
-def test_rp_a1_to_a5_and_rp_s1_persona_matrix_over_soap(live, service, people, key: str) -> None:  # type: ignore[no-untyped-def]
+def test_rp_s1_and_rp_a1_to_a5_persona_matrix_over_soap(live, service, people, key: str) -> None:  # type: ignore[no-untyped-def]
     client = service(key)
     assert {name: outcome(live, client, people[name]) for name in OVER_SOAP[key]} == OVER_SOAP[key]

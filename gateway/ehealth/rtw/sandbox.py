@@ -168,6 +168,11 @@ class RtwSandbox:
     def staff_roles(self, niss: str) -> list[StaffRole]:
         return [StaffRole(s.organisation.cbe, s.role.value) for s in self.staff.values() if s.person.niss == niss]
 
+    def roles_signing_in(self, niss: str, identity_provider: str) -> list[StaffMember]:
+        """The user's roles whose partner signs in at ``identity_provider``
+        (``ehealth`` or ``bcss``, RP-S1): what that provider's IdP or STS may vouch for."""
+        return [s for s in self.staff.values() if s.person.niss == niss and s.identity_provider == identity_provider]
+
 
 def rtw_sandbox(seed: int) -> RtwSandbox:
     return _cached(seed)

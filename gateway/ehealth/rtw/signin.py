@@ -234,4 +234,7 @@ def router(platform: "Platform") -> APIRouter:
 
     _routes(api, platform, BCSS)
     _routes(api, platform, EHEALTH)
+    from gateway.ehealth.rtw import sts as bcss_sts  # the crossroads bank's STS, for its users' SOAP calls
+
+    api.include_router(bcss_sts.router(platform))
     return api
