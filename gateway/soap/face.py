@@ -30,6 +30,8 @@ def _service_routers() -> list[Callable[["UseCases", Security], APIRouter]]:
     routers.append(rights.router)
     from gateway.soap import return_to_work  # the return-to-work dossier and its form (RP-A1..RP-A7, RP-F1, RP-F2)
     routers.append(return_to_work.router)
+    from gateway.soap import perinatal  # the perinatal programme: follow-up, consent, screening, referral to support (PN-1, PN-2, RF-3)
+    routers.append(perinatal.router)
     return routers
 
 
