@@ -78,6 +78,7 @@ class Gateway:
     bulk_exports: BulkExportService | None = None  # the insurers' bulk exports (IC-R7), FHIR Bulk Data
     messages: Any = None  # the WS-Security trust the SOAP face takes
     return_to_work: Any = None  # gateway.domain.rtw.service.ReturnToWork
+    perinatal: Any = None  # gateway.domain.perinatal.service.PerinatalService
 
     @property
     def use_cases(self) -> UseCases:
@@ -85,7 +86,7 @@ class Gateway:
         return UseCases(ctx=self.ctx, inclusions=self.inclusions, consents=self.consents, lifecycle=self.lifecycle,
                         exports=self.exports, care_teams=self.care_teams, referrals=self.referrals,
                         access_log=self.access_log, rights=self.rights, directory=self.directory,
-                        return_to_work=self.return_to_work)
+                        return_to_work=self.return_to_work, perinatal=self.perinatal)
 
 
 def build_gateway(
@@ -138,6 +139,8 @@ def build_gateway(
     from gateway.identity.wssecurity import MessageVerifier
 
     return_to_work = _return_to_work(ctx, trust, http, base_url, clock, rtw_sources, trio)
+    referrals = ReferralService(ctx)
+    perinatal = _perinatal(ctx, referrals)
     return Gateway(
         settings=settings,
         db=db,
@@ -148,7 +151,7 @@ def build_gateway(
         lifecycle=Lifecycle(ctx),
         exports=ExportService(ctx),
         care_teams=CareTeamService(ctx),
-        referrals=ReferralService(ctx),
+        referrals=referrals,
         access_log=AccessLogService(ctx),
         rights=RightsService(ctx),
         bulk_exports=BulkExportService(ctx),
@@ -158,7 +161,18 @@ def build_gateway(
         tokens=CachedTokens(IssuerStamped(trust.token_verifier(http, clock)), clock),  # verified once per token
         messages=MessageVerifier(trust.message_trust(), clock, ReplayGuard(db)),
         return_to_work=return_to_work,
+        perinatal=perinatal,
     )
+
+
+def _perinatal(ctx: DomainContext, referrals: ReferralService) -> Any:
+    """The perinatal programme (PN-1..PN-3, RF-3), on the referral workflow
+    its referrals to support go through."""
+    from gateway.domain.perinatal.service import PerinatalService
+
+    service = PerinatalService(ctx, referrals)
+    referrals.register_guard("perinatal", service.referral_guard)  # PN-2 on every perinatal referral act
+    return service
 
 
 def _return_to_work(ctx: DomainContext, trust: "TrustSettings", http: httpx.Client, base_url: str, clock: Clock,
