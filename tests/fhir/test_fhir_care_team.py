@@ -201,9 +201,27 @@ def test_CT_5_update_needs_the_current_version(live, fhir_client, fhir_token, pe
     moved = {**after, "subject": {"identifier": {"system": SSIN_SYSTEM, "value": personas["patient-2"].niss}}}
     found = issue(refused(lambda: fhir_client("gp").resource("CareTeam", **moved).save(), 422))
     assert (found["error"], found["expression"]) == ("care-team-patient-fixed", "CareTeam.subject.identifier")
-    # vread: the current version only
+    # vread: any kept version, the current one and the older ones (CT-5 on the team as it is now)
     assert valid(fhir_client("gp").execute(f"CareTeam/{individual['id']}/_history/2", method="get"))["meta"]["versionId"] == "2"
-    assert send(live.base_url, gp_token, "GET", f"CareTeam/{individual['id']}/_history/1").status_code == 404
+    first = valid(fhir_client("gp").execute(f"CareTeam/{individual['id']}/_history/1", method="get"))
+    assert (first["meta"]["versionId"], first["status"]) == ("1", current["status"]) and "end" not in first.get("period", {})
+    assert send(live.base_url, gp_token, "GET", f"CareTeam/{individual['id']}/_history/3").status_code == 404
+    assert issue(refused(lambda: fhir_client("gp-no-link").execute(f"CareTeam/{individual['id']}/_history/1", method="get"),
+                         403))["rule"] == "CT-5"
+
+
+def test_CT_5_history_lists_every_version_newest_first(live, fhir_client, personas):
+    made = fhir_client("gp").resource("CareTeam", **team("individual", practitioner(personas["gp"].nihii), person(personas["patient"].niss),
+                                                        patient=personas["patient"].niss))
+    made.save()
+    body = dict(valid(made))
+    fhir_client("gp").resource("CareTeam", **{**body, "name": "renamed"}).save()
+    bundle = fhir_client("gp").execute(f"CareTeam/{body['id']}/_history", method="get")
+    assert bundle["type"] == "history"
+    assert [(e["resource"]["meta"]["versionId"], e["resource"].get("name"), e["request"]["method"]) for e in bundle["entry"]] == [
+        ("2", "renamed", "PUT"), ("1", body.get("name"), "POST")]
+    for entry in bundle["entry"]:
+        valid(entry["resource"])
 
 
 def test_CT_5_unknown_team_is_not_found(fhir_client):
@@ -269,7 +287,7 @@ def test_capability_statement_lists_the_care_team_interactions(live):
     statement = httpx.get(f"{live.base_url}/fhir/metadata").json()
     entry = next(r for r in statement["rest"][0]["resource"] if r["type"] == "CareTeam")
     assert entry["profile"] == PROFILE
-    assert {i["code"] for i in entry["interaction"]} == {"read", "vread", "create", "update", "search-type"}
+    assert {i["code"] for i in entry["interaction"]} == {"read", "vread", "history-instance", "create", "update", "search-type"}
     assert [p["name"] for p in entry["searchParam"]] == ["patient-identifier", "status", "category"]
 
 

@@ -209,8 +209,80 @@ def test_RF_1_task_updates_are_version_checked(live, fhir_client, fhir_token, pe
     other = {**current, "id": f"task-{made['id']}", "focus": {"reference": "ServiceRequest/another"}, "status": "completed"}
     found = issue(refused(lambda: fhir_client("nurse").resource("Task", **other).save(), 422))
     assert (found["error"], found["expression"]) == ("focus-mismatch", "Task.focus")
-    assert send(live.base_url, nurse, "GET", f"Task/task-{made['id']}/_history/1").status_code == 404  # current version only
+    assert valid(fhir_client("nurse").execute(f"Task/task-{made['id']}/_history/1", method="get"))["status"] == "requested"
     assert valid(fhir_client("nurse").execute(f"Task/task-{made['id']}/_history/2", method="get"))["status"] == "accepted"
+    assert send(live.base_url, nurse, "GET", f"Task/task-{made['id']}/_history/3").status_code == 404
+
+
+def test_RF_1_several_performers_each_move_their_own_task(live, fhir_client, fhir_token, personas):
+    """One Task per named performer: the nurse's task-<id>, pharmacy A's task-<id>-2 (its pharmacist acts for it)."""
+    body = referral(live, personas["patient"].niss, personas["nurse"].nihii, service="wound care")
+    body["performer"].append({"identifier": {"system": NIHDI_SYSTEM, "value": personas["pharmacist"].organisation_nihii}})
+    made = make(fhir_client, "gp", body)
+    first, second = f"task-{made['id']}", f"task-{made['id']}-2"
+    found = [valid(t) for t in fhir_client("gp").resources("Task").search(focus=f"ServiceRequest/{made['id']}").fetch_all()]
+    assert [(t["id"], t["status"], t["owner"]["identifier"]["value"]) for t in found] == [
+        (first, "requested", personas["nurse"].nihii), (second, "requested", personas["pharmacist"].organisation_nihii)]
+    pharmacy = dict(found[1])
+    no_reason = send(live.base_url, fhir_token("pharmacist"), "PUT", f"Task/{second}", {**pharmacy, "status": "rejected"})
+    assert no_reason.status_code == 422
+    assert (issue(no_reason.json())["error"], issue(no_reason.json())["rule"], issue(no_reason.json())["expression"]) == (
+        "reason-required", "RF-1", "Task.statusReason")
+    other = send(live.base_url, fhir_token("nurse"), "PUT", f"Task/{second}", {**pharmacy, "status": "accepted"})
+    assert other.status_code == 403 and issue(other.json())["error"] == "not-the-right-party"  # not the nurse's Task
+    rejected = send(live.base_url, fhir_token("pharmacist"), "PUT", f"Task/{second}",
+                    {**pharmacy, "status": "rejected", "statusReason": {"text": "we do not dress wounds"}})
+    assert rejected.status_code == 200, rejected.text
+    assert (valid(rejected.json())["status"], rejected.json()["statusReason"]) == ("rejected", {"text": "we do not dress wounds"})
+    for step in ("accepted", "in-progress", "completed"):
+        assert task_status(fhir_client, "nurse", made["id"], step)["status"] == step
+    request = valid(fhir_client("gp").reference("ServiceRequest", made["id"]).to_resource())
+    assert (request["status"], request["meta"]["versionId"]) == ("completed", "5")  # every Task final, one completed
+
+
+def test_RF_1_the_requester_holds_resumes_and_revokes_with_a_reason(live, fhir_client, fhir_token, personas):
+    made = make(fhir_client, "gp", referral(live, personas["patient"].niss, personas["nurse"].nihii, service="home care"))
+    held = fhir_client("gp").resource("ServiceRequest", **{**made, "status": "on-hold"})
+    held.save()
+    assert valid(held)["status"] == "on-hold"
+    found = issue(refused(lambda: task_status(fhir_client, "nurse", made["id"], "accepted"), 422))
+    assert (found["error"], found["rule"]) == ("referral-on-hold", "RF-1")
+    why = "the patient was admitted to hospital"
+    reason = [{"url": "http://hl7.org/fhir/StructureDefinition/request-statusReason", "valueCodeableConcept": {"text": why}}]
+    revoked = fhir_client("gp").resource("ServiceRequest", **{**dict(valid(held)), "status": "revoked", "extension": reason})
+    revoked.save()
+    assert (valid(revoked)["status"], revoked["extension"]) == ("revoked", reason)
+    cancelled = valid(fhir_client("nurse").reference("Task", f"task-{made['id']}").to_resource())
+    assert (cancelled["status"], cancelled["statusReason"]) == ("cancelled", {"text": why})
+
+
+def test_RF_1_an_expired_referral_shows_on_its_task(live, fhir_client, personas):
+    made = make(fhir_client, "gp", referral(live, personas["patient"].niss, personas["nurse"].nihii, days=(-30, -1), service="podiatry"))
+    shown = valid(fhir_client("nurse").reference("Task", f"task-{made['id']}").to_resource())
+    assert shown["businessStatus"] == {"coding": [{"system": "https://care-gateway.be/fhir/CodeSystem/referral-business-status",
+                                                   "code": "expired"}]}
+    assert shown["status"] == "requested"
+    assert valid(fhir_client("gp").reference("ServiceRequest", made["id"]).to_resource())["status"] == "active"
+
+
+def test_RF_4_vread_and_history_answer_every_version_of_a_referral(live, fhir_client, fhir_token, personas):
+    made = make(fhir_client, "gp", referral(live, personas["patient"].niss, personas["nurse"].nihii, service="nutrition"))
+    task_status(fhir_client, "nurse", made["id"], "accepted")
+    fhir_client("gp").resource("ServiceRequest", **{**dict(valid(fhir_client("gp").reference("ServiceRequest", made["id"]).to_resource())),
+                                                    "status": "on-hold"}).save()
+    first = valid(fhir_client("nurse").execute(f"ServiceRequest/{made['id']}/_history/1", method="get"))
+    assert (first["meta"]["versionId"], first["status"]) == ("1", "active")
+    assert valid(fhir_client("nurse").execute(f"Task/task-{made['id']}/_history/2", method="get"))["status"] == "accepted"
+    bundle = fhir_client("gp").execute(f"ServiceRequest/{made['id']}/_history", method="get")
+    assert [(e["resource"]["meta"]["versionId"], e["resource"]["status"]) for e in bundle["entry"]] == [
+        ("3", "on-hold"), ("2", "active"), ("1", "active")]
+    for entry in bundle["entry"]:
+        valid(entry["resource"])
+    for path in (f"ServiceRequest/{made['id']}/_history/1", f"Task/task-{made['id']}/_history/1", f"ServiceRequest/{made['id']}/_history"):
+        response = send(live.base_url, fhir_token("gp-no-link"), "GET", path)  # RF-4 on the referral as it stands
+        assert response.status_code == 403 and issue(response.json())["rule"] == "RF-4", path
+    response = send(live.base_url, fhir_token("gp"), "GET", f"ServiceRequest/{made['id']}/_history/9")
+    assert response.status_code == 404 and issue(response.json())["error"] == "unknown-version"
 
 
 # ------------------------------------------------------------------- RF-4

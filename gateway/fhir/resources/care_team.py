@@ -36,13 +36,13 @@ _TYPE_BY_SYSTEM = {SSIN_SYSTEM: "Patient", NIHDI_SYSTEM: "Practitioner", NIHDI_S
 class CareTeamHandler(ResourceHandler):
     resource_type = "CareTeam"
     profile = PROFILE
-    interactions = ("read", "vread", "create", "update", "search-type")
+    interactions = ("read", "vread", "history-instance", "create", "update", "search-type")
     documentation = (
         "A care team (CT-1 individual provider, CT-2 clinical group, CT-3 administrative group, in category). "
         "Members are named by identifier (NIHII for professionals and organisations, NISS for the patient and relatives) "
         "with member.type; onBehalfOf is not kept. Update replaces the team (send If-Match); the patient cannot change. "
         "Membership gives no access to inclusions (CT-4); members see the team, others need a care relationship with "
-        "its patient (CT-5). Only the current version is kept: vread answers the current versionId only. "
+        "its patient (CT-5). Every version is kept: vread and _history answer any of them, to whoever may see the team now. "
         "Search needs patient-identifier, except for a patient, who searches their own teams; administrative groups "
         "without a patient are read by id."
     )
@@ -86,11 +86,14 @@ class CareTeamHandler(ResourceHandler):
         return self.to_fhir(call.cases.care_teams.get(call.principal, id, channel=CHANNEL))
 
     def vread(self, call: Call, id: str, vid: str) -> dict[str, Any]:
-        resource = self.read(call, id)
-        if resource["meta"]["versionId"] != vid:
-            raise FhirError.simple(404, "not-found", f"CareTeam/{id} is at version {resource['meta']['versionId']}; only the current "
-                                   "version is kept.", error_code="unknown-version", expression="CareTeam.meta.versionId")
-        return resource
+        if not vid.isdigit() or not 0 < len(vid) < 10:
+            raise FhirError.simple(404, "not-found", f"CareTeam/{id} has no version {vid!r}.", error_code="unknown-version",
+                                   expression="CareTeam.meta.versionId")
+        return self.to_fhir(call.cases.care_teams.versions(call.principal, id, int(vid), channel=CHANNEL)[0])
+
+    def history_instance(self, call: Call, id: str) -> list[tuple[dict[str, Any], str, str]]:
+        resources = [self.to_fhir(v) for v in call.cases.care_teams.versions(call.principal, id, channel=CHANNEL)]
+        return [(r, "POST" if r["meta"]["versionId"] == "1" else "PUT", r["meta"]["lastUpdated"]) for r in reversed(resources)]
 
     def create(self, call: Call, resource: dict[str, Any]) -> Written:
         view = call.cases.care_teams.create(call.principal, self.spec_of(resource), channel=CHANNEL)

@@ -3,11 +3,15 @@ be-cg-referral-task).
 
 One referral, two views. The ServiceRequest is the requester's: create
 makes a referral with the caller as requester (RF-1); an update changes its
-status only (revoked, or draft to active, by the requester). The Task is the
-performer's: its id is ``task-<referral id>``, and a create or update of its
-status moves the referral (accepted, completed by the performer). Which
-party may take which step is the domain's ``TRANSITIONS``; who sees a
-referral is RF-4, for both views."""
+status only (request-status: active, on-hold, revoked, completed, by the
+requester; a reason in the request-statusReason extension). Each named
+performer has its own Task (``task-<referral id>`` for the first,
+``task-<referral id>-<n>`` for the n-th): a create or update of its status is
+that performer's step (received, accepted, rejected with statusReason,
+in-progress, on-hold, completed, failed) or the requester's cancellation.
+Which party may take which step is the domain's; who sees a referral is
+RF-4, for both views. Every version is kept: vread and history answer any
+of them (a Task's version is its referral's)."""
 
 from __future__ import annotations
 
@@ -17,8 +21,8 @@ from typing import Any
 from gateway.domain.errors import InvalidInput, NotFound
 from gateway.domain.identifiers import NIHDI_SYSTEM, SSIN_SYSTEM
 from gateway.domain.professions import PROFESSIONS
-from gateway.domain.referrals import PerformerSpec, ReferralSpec
-from gateway.domain.views import ReferralView
+from gateway.domain.referrals import FINAL_TASK, PerformerSpec, ReferralSpec, referral_of_task
+from gateway.domain.views import PartyView, ReferralView
 from gateway.fhir.handler import CHANNEL, Call, ResourceHandler, SearchParam, SearchResult, Written
 from gateway.fhir.outcome import FhirError
 from gateway.fhir.resources.common import instant, values_of
@@ -35,6 +39,7 @@ REQUEST_STATUS = "http://hl7.org/fhir/request-status"
 TASK_STATUS = "http://hl7.org/fhir/task-status"
 CORE_SP = "http://hl7.org/fhir/SearchParameter"
 TASK_PREFIX = "task-"
+STATUS_REASON = "http://hl7.org/fhir/StructureDefinition/request-statusReason"
 SR_STATUS, TASK_STATUS_MAP = "referral-status-service-request", "referral-status-task"
 
 # the referral's items a ServiceRequest update may not change, and where they are
@@ -44,7 +49,7 @@ FIXED = {
     "valid_from": "ServiceRequest.occurrencePeriod.start", "valid_until": "ServiceRequest.occurrencePeriod.end",
     "performer_role": "ServiceRequest.performerType", "performers": "ServiceRequest.performer",
 }
-_READ = {"status", *FIXED} - {"performers"}
+_READ = {"status", "status_reason", *FIXED} - {"performers"}
 
 
 # ------------------------------------------------------------------ views
@@ -55,7 +60,7 @@ def service_request(view: ReferralView) -> dict[str, Any]:
     performers = view.party("performer")
     profession = PROFESSIONS.get(requester.party_role or "")
     resource = mapping("referral").to_fhir({
-        "id": view.id, "gateway_id": view.id, "status": view.status, "programme": view.programme,
+        "id": view.id, "gateway_id": view.id, "status": view.status, "status_reason": view.status_reason, "programme": view.programme,
         "category": view.category or None, "service_requested": view.service_requested, "reason": view.reason,
         "patient_niss": view.patient_niss, "valid_from": view.valid_from, "valid_until": view.valid_until,
         "performer_role": next((p.party_role for p in performers if p.party_role), None),
@@ -71,18 +76,24 @@ def service_request(view: ReferralView) -> dict[str, Any]:
                              "subject", "occurrencePeriod", "authoredOn", "requester", "performerType", "performer"))
 
 
-def task(view: ReferralView) -> dict[str, Any]:
+def task(view: ReferralView, performer: PartyView) -> dict[str, Any]:
+    """One performer's Task of the referral."""
     requester = view.party("requester")[0]
-    performer = next(iter(view.party("performer")), None)
+    status = performer.task_status or "requested"
     resource = mapping("referral_task").to_fhir({
-        "id": TASK_PREFIX + view.id, "status": view.status, "referral": f"ServiceRequest/{view.id}",
-        "patient_niss": view.patient_niss, "requester_nihii": requester.nihii,
-        "owner_nihii": performer.nihii if performer else None,
-        "owner_cbe": performer.cbe if performer and not performer.nihii else None,
+        "id": performer.task_id, "status": status, "status_reason": performer.task_reason,
+        "business_status": "expired" if view.expired and status not in FINAL_TASK else None,
+        "referral": f"ServiceRequest/{view.id}", "patient_niss": view.patient_niss, "requester_nihii": requester.nihii,
+        "owner_nihii": performer.nihii, "owner_cbe": None if performer.nihii else performer.cbe,
         "valid_from": view.valid_from, "valid_until": view.valid_until, "created_at": instant(view.created_at),
         "updated_at": instant(view.updated_at), "version": str(view.version), "last_updated": instant(view.updated_at),
     })
-    return _first(resource, ("resourceType", "id", "meta", "status", "intent", "code", "focus", "for", "authoredOn", "lastModified"))
+    return _first(resource, ("resourceType", "id", "meta", "status", "statusReason", "businessStatus", "intent", "code", "focus", "for",
+                             "authoredOn", "lastModified"))
+
+
+def tasks(view: ReferralView) -> list[dict[str, Any]]:
+    return [task(view, p) for p in view.party("performer")]
 
 
 def _first(resource: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -170,24 +181,37 @@ def _fixed_items(view: ReferralView) -> dict[str, Any]:
 # ------------------------------------------------------------------ handlers
 
 
+def _version_number(kind: str, id: str, vid: str) -> int:
+    if not vid.isdigit() or not 0 < len(vid) < 10:
+        raise FhirError.simple(404, "not-found", f"{kind}/{id} has no version {vid!r}.", error_code="unknown-version",
+                               expression=f"{kind}.meta.versionId")
+    return int(vid)
+
+
+def _history(resources: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str, str]]:
+    """Oldest-first versions as a history's entries, newest first."""
+    return [(r, "POST" if r["meta"]["versionId"] == "1" else "PUT", r["meta"]["lastUpdated"]) for r in reversed(resources)]
+
+
 class ServiceRequestHandler(ResourceHandler):
     resource_type = "ServiceRequest"
     profile = PROFILE
-    interactions = ("read", "vread", "create", "update", "search-type")
+    interactions = ("read", "vread", "history-instance", "create", "update", "search-type")
     documentation = (
         "A referral (RF-1): only a care provider makes one, and is its requester (shown as a contained PractitionerRole; "
         "a body naming another requester is refused). The programme is category:programme, the referral type a second "
-        "category's text, the discipline or service code.text, the validity occurrencePeriod, the performers' role "
-        "performerType.text; authoredOn is set by the server. Update changes status only (revoked, or draft to active, "
-        "by the requester; other items cannot change); a performer accepts or completes through the Task. Accepted "
-        "shows as active here. Only the requester, the named performers and those with a care relationship with the "
-        "patient see it (RF-4). Only the current version is kept: vread answers the current versionId only. "
+        "category's text, the discipline or service code.text, the validity occurrencePeriod, the performers (one or more) "
+        "performer, their role performerType.text; authoredOn is set by the server. Status is the requester's: update "
+        "changes it only (draft to active, active to on-hold and back, revoked or completed; the reason in the extension "
+        "request-statusReason; other items cannot change). Revoking or completing cancels every open Task. Each performer "
+        "moves its own Task. Only the requester, the named performers and those with a care relationship with the patient "
+        "see it (RF-4). Every version is kept: vread and _history answer any of them. "
         "Search needs patient-identifier, except for a patient, who searches their own referrals."
     )
     search_params = (
         SearchParam("patient-identifier", "token", "The patient's NISS (system|NISS); required unless the caller is the patient",
                     PATIENT_IDENTIFIER),
-        SearchParam("status", "token", "draft | active | completed | revoked", f"{CORE_SP}/ServiceRequest-status"),
+        SearchParam("status", "token", "draft | active | on-hold | revoked | completed", f"{CORE_SP}/ServiceRequest-status"),
     )
     paths = ElementPaths("ServiceRequest", {
         "subject": "ServiceRequest.subject.identifier",
@@ -201,7 +225,11 @@ class ServiceRequestHandler(ResourceHandler):
         return service_request(call.cases.referrals.get(call.principal, id, channel=CHANNEL))
 
     def vread(self, call: Call, id: str, vid: str) -> dict[str, Any]:
-        return _current_version(self.read(call, id), vid)
+        number = _version_number("ServiceRequest", id, vid)
+        return service_request(call.cases.referrals.versions(call.principal, id, number, channel=CHANNEL)[0])
+
+    def history_instance(self, call: Call, id: str) -> list[tuple[dict[str, Any], str, str]]:
+        return _history([service_request(v) for v in call.cases.referrals.versions(call.principal, id, channel=CHANNEL)])
 
     def create(self, call: Call, resource: dict[str, Any]) -> Written:
         incoming = _normalised(resource)
@@ -239,12 +267,8 @@ class ServiceRequestHandler(ResourceHandler):
                                        "stored referral); to ask for something else, revoke it and make a new referral.",
                                        rule="RF-1", path=element.split(".", 1)[1])
 
-        def target(view: ReferralView) -> str:
-            same = incoming.get("status") == conceptmap(SR_STATUS).to_wire(view.status)
-            return view.status if same else wanted["status"]
-
-        moved = call.cases.referrals.transition(call.principal, id, target, expected_version=if_match, check=only_the_status,
-                                             same_is_noop=True, channel=CHANNEL)
+        moved = call.cases.referrals.transition(call.principal, id, wanted["status"], of_referral=True, reason=wanted["status_reason"],
+                                             expected_version=if_match, check=only_the_status, same_is_noop=True, channel=CHANNEL)
         return Written(service_request(moved), False)
 
     def search(self, call: Call, params: list[tuple[str, str]], count: int, cursor: str | None) -> SearchResult:
@@ -256,82 +280,120 @@ class ServiceRequestHandler(ResourceHandler):
         return page([service_request(v) for v in views], count, cursor)
 
 
+def _unknown_task(id: str) -> FhirError:
+    return FhirError.simple(404, "not-found", f"No Task {id}: a referral's Tasks are task-<referral id> (its first performer's) "
+                            "and task-<referral id>-<n> (its n-th performer's).", error_code="unknown-task", expression="Task.id")
+
+
 class TaskHandler(ResourceHandler):
     resource_type = "Task"
     profile = TASK_PROFILE
     interactions = ("read", "vread", "create", "update", "search-type")
     documentation = (
-        "A referral at its performer (RF-1): one Task per referral, id task-<referral id>, focus the ServiceRequest, "
-        "owner the (first) performer, restriction.period the validity. Create (POST) or update (PUT, If-Match) with a "
-        "new status moves the referral: accepted and completed by a named performer, cancelled (revoked) by the "
-        "requester; 201 when a POST moved it, 200 when it was already in that status. rejected, in-progress and "
-        "businessStatus (RF-2 steps) are not kept yet. Who sees it is RF-4. Only the current version is kept: vread "
-        "answers the current versionId only. Search by focus, or by patient-identifier (a patient: their own)."
+        "A referral at one of its performers (RF-1): one Task per named performer, id task-<referral id> for the first "
+        "and task-<referral id>-<n> for the n-th, focus the ServiceRequest, owner the performer, restriction.period the "
+        "validity, businessStatus expired once an open referral is past it. Create (POST, the focus and owner naming the "
+        "Task) or update (PUT, If-Match) with a new status is one step: the performer's (received, accepted, rejected "
+        "with statusReason, in-progress, on-hold, completed, failed with statusReason) or the requester's (cancelled); "
+        "201 when a POST moved it, 200 when it was already in that status. An expired referral cannot be accepted nor "
+        "started; nothing moves while the requester holds it. Who sees it is RF-4. Every version is kept (a Task's "
+        "version is its referral's): vread answers any of them. Search by focus, or by patient-identifier (a patient: "
+        "their own)."
     )
     search_params = (
         SearchParam("focus", "reference", "The referral: ServiceRequest/<id>", f"{CORE_SP}/Task-focus"),
         SearchParam("patient-identifier", "token", "The patient's NISS (system|NISS); required unless focus is given or the "
                     "caller is the patient", PATIENT_IDENTIFIER),
-        SearchParam("status", "token", "draft | requested | accepted | completed | cancelled", f"{CORE_SP}/Task-status"),
+        SearchParam("status", "token", "draft | requested | received | accepted | rejected | on-hold | in-progress | completed | "
+                    "failed | cancelled", f"{CORE_SP}/Task-status"),
     )
     paths = ElementPaths("Task", {
         "status": "Task.status",
+        "statusReason": "Task.statusReason",
         "occurrencePeriod.end": "Task.restriction.period.end",
         "subject": "Task.for.identifier",
         "patient": "patient-identifier",
         "version": "Task.meta.versionId",
+        "performer": "Task.owner",
+        "task": "Task.id",
         "id": "Task.focus",
     })
 
-    def _referral(self, call: Call, id: str) -> ReferralView:
-        if not id.startswith(TASK_PREFIX):
-            raise FhirError.simple(404, "not-found", f"No Task {id}: a referral's Task is task-<referral id>.",
-                                   error_code="unknown-task", expression="Task.id")
-        return call.cases.referrals.get(call.principal, id[len(TASK_PREFIX):], channel=CHANNEL)
+    def _referral_id(self, id: str) -> str:
+        referral_id = referral_of_task(id)
+        if referral_id is None:
+            raise _unknown_task(id)
+        return referral_id
+
+    @staticmethod
+    def _of(view: ReferralView, id: str) -> dict[str, Any]:
+        performer = view.task(id)
+        if performer is None:
+            raise _unknown_task(id)
+        return task(view, performer)
 
     def read(self, call: Call, id: str) -> dict[str, Any]:
-        return task(self._referral(call, id))
+        return self._of(call.cases.referrals.get(call.principal, self._referral_id(id), channel=CHANNEL), id)
 
     def vread(self, call: Call, id: str, vid: str) -> dict[str, Any]:
-        return _current_version(self.read(call, id), vid)
+        number = _version_number("Task", id, vid)
+        return self._of(call.cases.referrals.versions(call.principal, self._referral_id(id), number, channel=CHANNEL)[0], id)
+
+    def history_instance(self, call: Call, id: str) -> list[tuple[dict[str, Any], str, str]]:
+        """The versions of the referral in which this Task changed (its first included)."""
+        kept: list[dict[str, Any]] = []
+        for view in call.cases.referrals.versions(call.principal, self._referral_id(id), channel=CHANNEL):
+            resource = self._of(view, id)
+            moved = ("status", "statusReason", "businessStatus")
+            if not kept or any(resource.get(k) != kept[-1].get(k) for k in moved):
+                kept.append(resource)
+        return _history(kept)
 
     def create(self, call: Call, resource: dict[str, Any]) -> Written:
         return self._move(call, resource, None, None)
 
     def update(self, call: Call, id: str, resource: dict[str, Any], if_match: int | None) -> Written:
-        if not id.startswith(TASK_PREFIX):
-            raise FhirError.simple(404, "not-found", f"No Task {id}: a referral's Task is task-<referral id>.",
-                                   error_code="unknown-task", expression="Task.id")
-        return self._move(call, resource, id[len(TASK_PREFIX):], if_match)
+        return self._move(call, resource, id, if_match)
 
-    def _move(self, call: Call, resource: dict[str, Any], task_of: str | None, if_match: int | None) -> Written:
-        """Take the referral to the Task's status as the caller asks, in one act
-        (the domain decides whether they may). ``task_of`` is None for a create,
-        whose focus names the referral; a create that moves it answers 201."""
-        creating = task_of is None
+    def _move(self, call: Call, resource: dict[str, Any], task_id: str | None, if_match: int | None) -> Written:
+        """Take one Task to the status the caller asks, in one act (the domain
+        decides whether they may). ``task_id`` is None for a create, whose focus
+        names the referral and owner the performer; a create that moves it answers 201."""
+        creating = task_id is None
         incoming = copy.deepcopy(resource)
         reference_identifier(incoming.get("owner"))
-        values = mapping("referral_task").from_fhir(incoming, only={"status", "referral", "owner_nihii", "owner_cbe"})
+        values = mapping("referral_task").from_fhir(incoming, only={"status", "status_reason", "referral", "owner_nihii", "owner_cbe"})
         referral_id = _referral_id(values["referral"])
-        if task_of is not None and referral_id != task_of:
-            raise FhirError.simple(422, "business-rule", f"Task/{TASK_PREFIX}{task_of} is the task of ServiceRequest/{task_of}; "
+        if task_id is not None and referral_id != self._referral_id(task_id):
+            raise FhirError.simple(422, "business-rule", f"Task/{task_id} is a task of ServiceRequest/{self._referral_id(task_id)}; "
                                    "its focus cannot change.", expression="Task.focus", error_code="focus-mismatch", rule="RF-1")
         owner = values["owner_nihii"] or values["owner_cbe"]
-        before: dict[str, str] = {}
+        before: dict[str, Any] = {}
 
-        def owner_is_a_performer(view: ReferralView) -> None:
-            before["status"] = view.status
-            if owner and owner not in {x for p in view.party("performer") for x in (p.nihii, p.cbe) if x}:
+        def owner_is_the_performer(view: ReferralView) -> None:
+            performers = view.party("performer")
+            if owner and owner not in {x for p in performers for x in (p.nihii, p.cbe) if x}:
                 raise InvalidInput("owner-not-a-performer", f"The owner {owner} is not a performer named on the referral; the owner "
-                                   "is the performer who takes it on.", rule="RF-1", path="owner")
+                                   "is the performer whose Task it is.", rule="RF-1", path="performer")
+            if task_id is not None:
+                mine = view.task(task_id)
+                if mine is None:
+                    raise NotFound("unknown-task", f"Referral {view.id} has no Task {task_id}.", rule="RF-1", path="task")
+                if owner and owner not in (mine.nihii, mine.cbe):
+                    raise InvalidInput("owner-not-a-performer", f"Task {task_id} is the Task of performer {mine.nihii or mine.cbe}, "
+                                       f"not of {owner}; each performer has its own Task.", rule="RF-1", path="performer")
+            before["view"] = view
 
-        def target(view: ReferralView) -> str:
-            same = incoming.get("status") == conceptmap(TASK_STATUS_MAP).to_wire(view.status)
-            return view.status if same else values["status"]
-
-        moved = call.cases.referrals.transition(call.principal, referral_id, target, expected_version=if_match,
-                                             check=owner_is_a_performer, same_is_noop=True, channel=CHANNEL)
-        return Written(task(moved), creating and moved.status != before.get("status"))
+        moved = call.cases.referrals.transition(
+            call.principal, referral_id, values["status"], task=task_id, performer=None if task_id else owner,
+            reason=values["status_reason"], expected_version=if_match, check=owner_is_the_performer, same_is_noop=True, channel=CHANNEL)
+        if task_id is None:
+            old = before["view"]
+            changed = [p for p, q in zip(moved.party("performer"), old.party("performer")) if p.task_status != q.task_status]
+            performer = changed[0] if changed else next((p for p in moved.party("performer") if owner in (p.nihii, p.cbe)),
+                                                        _own_task(call, moved))
+            return Written(task(moved, performer), creating and bool(changed))
+        return Written(self._of(moved, task_id), False)
 
     def search(self, call: Call, params: list[tuple[str, str]], count: int, cursor: str | None) -> SearchResult:
         statuses = token_codes(params, "status", TASK_STATUS)
@@ -346,15 +408,13 @@ class TaskHandler(ResourceHandler):
                     continue
         else:
             views = call.cases.referrals.for_patient(call.principal, patient_niss(call, params, "tasks"), channel=CHANNEL)
-        to_wire = conceptmap(TASK_STATUS_MAP).to_wire
-        kept = [task(v) for v in sorted(views, key=lambda v: (v.created_at, v.id)) if statuses is None or to_wire(v.status) in statuses]
+        kept = [t for v in sorted(views, key=lambda v: (v.created_at, v.id)) for t in tasks(v)
+                if statuses is None or t["status"] in statuses]
         return page(kept, count, cursor)
 
 
-def _current_version(resource: dict[str, Any], vid: str) -> dict[str, Any]:
-    current = resource["meta"]["versionId"]
-    if current != vid:
-        raise FhirError.simple(404, "not-found", f"{resource['resourceType']}/{resource['id']} is at version {current}; only the "
-                               "current version is kept.", error_code="unknown-version",
-                               expression=f"{resource['resourceType']}.meta.versionId")
-    return resource
+def _own_task(call: Call, view: ReferralView) -> PartyView:
+    """The caller's own Task of the referral (a POST that moved nothing and named no owner)."""
+    mine = {x for x in (call.principal.nihii, call.principal.organisation_nihii, call.principal.organisation_cbe) if x}
+    performers = view.party("performer")
+    return next((p for p in performers if {p.nihii, p.cbe} & mine), performers[0])
