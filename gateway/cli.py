@@ -289,6 +289,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
     print(report.describe())
     if gw.return_to_work is not None:  # return-to-work dossiers (RP-R1)
         print(gw.return_to_work.purge(dry_run=args.dry_run, today=args.today).describe())
+    if gw.perinatal is not None:  # perinatal follow-ups (DS-8)
+        print(gw.perinatal.purge(dry_run=args.dry_run, today=args.today).describe())
     return 0
 
 

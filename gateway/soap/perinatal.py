@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter
 from lxml import etree
 
+from gateway.domain.perinatal import privacy
 from gateway.domain.perinatal import screening as bib
 from gateway.domain.perinatal.service import OpenEpisode, ReferToSupport
 from gateway.domain.perinatal.views import EpisodeView, ScreeningView
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 NS = "urn:be:care-gateway:perinatal:v1"
 PATH = "/Perinatal/v1"
 OPERATIONS = ("OpenEpisode", "GetEpisode", "GetWomanEpisodes", "LinkChild", "WithdrawConsent", "SubmitScreening",
-              "GetScreening", "GetEpisodeScreenings", "ReferToSupport")
+              "GetScreening", "GetEpisodeScreenings", "ReferToSupport", "GetDocument")
 OPEN_ITEMS = {"woman_niss", "care_team", "pregnancy_declared_on", "expected_delivery", "consent_given_on"}
 
 
@@ -84,7 +85,7 @@ def screening_element(view: ScreeningView, parent: etree._Element) -> etree._Ele
 
 
 class PerinatalSoapService:
-    """The nine operations; each takes a verified, XSD-valid request."""
+    """The ten operations; each takes a verified, XSD-valid request."""
 
     def __init__(self, cases: "UseCases") -> None:
         self.cases = cases
@@ -160,6 +161,16 @@ class PerinatalSoapService:
             etree.SubElement(answer, pn(tag)).text = value
         return answer
 
+    def document(self, request: SoapRequest) -> etree._Element:
+        """PN-3: the privacy statement or the terms of use."""
+        caller(request)
+        name = _text(request.payload, "Name")
+        answer = response(NS, "GetDocumentResponse", self.cases.clock, prefix="pn")
+        for tag, value in (("Title", privacy.TITLES[name]), ("Version", str(privacy.source()["version"])),
+                           ("Text", privacy.document(name))):
+            etree.SubElement(answer, pn(tag)).text = value
+        return answer
+
 
 # the domain's paths -> the request's elements
 ALIASES = {"patient": "WomanSsin", "team": "CareTeamId", "consent.date": "ConsentGivenOn", "period.start": "PregnancyDeclaredOn",
@@ -170,7 +181,7 @@ ALIASES = {"patient": "WomanSsin", "team": "CareTeamId", "consent.date": "Consen
 
 def operations(service: PerinatalSoapService) -> dict[str, Operation]:
     handlers = (service.open, service.get, service.of_woman, service.link_child, service.withdraw, service.submit,
-                service.screening, service.screenings, service.refer)
+                service.screening, service.screenings, service.refer, service.document)
     return {name: (handler, RequestPaths(f"{name}Request", None, ALIASES)) for name, handler in zip(OPERATIONS, handlers)}
 
 

@@ -113,3 +113,18 @@ def test_capability_lists_the_perinatal_profiles(live):
     types = {r["type"]: r for r in statement["rest"][0]["resource"]}
     assert "https://care-gateway.be/fhir/StructureDefinition/be-cg-perinatal-episode" in types["EpisodeOfCare"]["supportedProfile"]
     assert types["RiskAssessment"]["profile"].endswith("be-cg-perinatal-profile")
+
+
+def test_PN_3_the_privacy_statement_and_terms_of_use_as_documents(as_):
+    import base64
+
+    from gateway.domain.perinatal import privacy
+
+    her = as_("patient-2")
+    for name in (privacy.STATEMENT, privacy.TERMS):
+        document = valid(her.get(f"DocumentReference/{name}").json())
+        text = base64.b64decode(document["content"][0]["attachment"]["data"]).decode("utf-8")
+        assert text == privacy.document(name)
+    assert "## Means of appeal" in privacy.document(privacy.STATEMENT)
+    listed = her.get("DocumentReference").json()
+    assert sorted(e["resource"]["id"] for e in listed["entry"]) == sorted((privacy.STATEMENT, privacy.TERMS))

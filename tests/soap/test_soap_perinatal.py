@@ -82,3 +82,11 @@ def test_PN_2_the_consent_date_cannot_be_in_the_future(pn, personas, team):
     fault = refused(pn("nurse").OpenEpisode, WomanSsin=personas["patient-2"].niss, CareTeamId=team.id,
                     PregnancyDeclaredOn=DECLARED, ConsentGivenOn=date(2099, 1, 1))
     assert (fault["Rule"], fault["Path"]) == ("PN-2", "/Envelope/Body/OpenEpisodeRequest/ConsentGivenOn")
+
+
+def test_PN_3_the_privacy_statement_and_terms_of_use_over_soap(pn):
+    from gateway.domain.perinatal import privacy
+
+    for name in (privacy.STATEMENT, privacy.TERMS):
+        answer = pn("patient-2").GetDocument(Name=name)
+        assert (answer.Title, answer.Text) == (privacy.TITLES[name], privacy.document(name))

@@ -420,6 +420,12 @@ class PerinatalService:
 
         return self.ctx.runner.run(principal, "perinatal.referral.search", body, channel=channel, resource_type="referral")
 
+    def purge(self, *, dry_run: bool = False, today: date | None = None):  # type: ignore[no-untyped-def]
+        """DS-8, for the gateway's purge (:mod:`gateway.domain.perinatal.retention`)."""
+        from gateway.domain.perinatal import retention
+
+        return retention.purge(self.ctx, dry_run=dry_run, today=today)
+
     # -------------------------------------------------- the referral guard
     def referral_guard(self, act: Act, patient_niss: str, operation: str) -> None:
         """PN-2 for the referral workflow's perinatal referrals: for anyone but

@@ -14,6 +14,8 @@ or type, so that each resource type keeps one endpoint.
   searched by subject (the episode).
 - RiskAssessment ``pn-<screening id>`` (be-cg-perinatal-profile): the
   vulnerability profile derived from the screening, read only.
+- DocumentReference ``perinatal-privacy-statement`` and ``perinatal-terms-of-use``:
+  the privacy statement and terms of use (PN-3).
 - ServiceRequest of programme perinatal with ``supportingInfo`` the follow-up and
   the screening, ``reasonCode`` the domain: a referral to support (RF-3), made
   by the referral workflow.
@@ -24,6 +26,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from gateway.domain.identifiers import SSIN_SYSTEM
+from gateway.domain.perinatal import privacy
 from gateway.domain.perinatal import screening as bib
 from gateway.domain.perinatal.service import OpenEpisode, ReferToSupport
 from gateway.domain.perinatal.views import EpisodeView, ScreeningView
@@ -335,6 +338,43 @@ class PerinatalReferralHandler(ResourceHandler):
         return Written(service_request(view), True)
 
 
+class PerinatalDocumentHandler(ResourceHandler):
+    """PN-3: the privacy statement and the terms of use, generated from
+    profiles/perinatal-privacy.yaml (the programme's one source of truth)."""
+
+    resource_type = "DocumentReference"
+    interactions = ("read", "search-type")
+    documentation = ("The perinatal programme's privacy statement (perinatal-privacy-statement) and terms of use "
+                     "(perinatal-terms-of-use), as markdown attachments generated from the programme's data, purposes, roles, "
+                     "retention and rights (PN-3); any authenticated caller reads them.")
+
+    def _document(self, call: Call, name: str) -> dict[str, Any]:
+        import base64
+
+        text = privacy.document(name)
+        source = privacy.source()
+        return {
+            "resourceType": "DocumentReference", "id": name, "meta": {"versionId": str(source["version"])},
+            "status": "current", "docStatus": "final",
+            "type": {"text": privacy.TITLES[name]},
+            "category": [{"text": "perinatal programme (PN-3)"}],
+            "date": f"{source['updated']}T00:00:00Z",
+            "description": f"{privacy.TITLES[name]}: {source['programme']}",
+            "content": [{"attachment": {"contentType": "text/markdown; charset=utf-8", "language": "en",
+                                        "data": base64.b64encode(text.encode("utf-8")).decode("ascii"),
+                                        "title": privacy.TITLES[name]}}],
+        }
+
+    def read(self, call: Call, id: str) -> dict[str, Any]:
+        if id not in privacy.TITLES:
+            raise FhirError.simple(404, "not-found", f"The documents served are {', '.join(privacy.TITLES)}.",
+                                   error_code="unknown-document", expression="DocumentReference.id")
+        return self._document(call, id)
+
+    def search(self, call: Call, params: list[tuple[str, str]], count: int, cursor: str | None) -> SearchResult:
+        return page([self._document(call, name) for name in privacy.TITLES], count, cursor)
+
+
 # --------------------------------------------------------------- dispatch
 
 
@@ -431,7 +471,7 @@ def perinatal_handlers(handlers: list[ResourceHandler]) -> list[ResourceHandler]
     }
     out = [ProgrammeDispatch(h, mine[h.resource_type][0], **mine[h.resource_type][1]) if h.resource_type in mine else h
            for h in handlers]
-    return out + [PerinatalProfileHandler()]
+    return out + [PerinatalProfileHandler(), PerinatalDocumentHandler()]
 
 
 __all__ = ["PerinatalEpisodeHandler", "ProgrammeDispatch", "consent_to_fhir", "episode_to_fhir", "perinatal_handlers",
