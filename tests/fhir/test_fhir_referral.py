@@ -391,7 +391,8 @@ def test_capability_statement_lists_the_referral_interactions(live):
     statement = httpx.get(f"{live.base_url}/fhir/metadata").json()
     entries = {r["type"]: r for r in statement["rest"][0]["resource"]}
     assert entries["ServiceRequest"]["profile"] == PROFILE and entries["Task"]["profile"] == TASK_PROFILE
-    assert [p["name"] for p in entries["ServiceRequest"]["searchParam"]] == ["patient-identifier", "status"]
-    # Task also carries rights requests (DS-2..DS-4), searched by code
-    assert [p["name"] for p in entries["Task"]["searchParam"]] == ["focus", "patient-identifier", "status", "code"]
+    # ServiceRequest also carries return-to-work requests (RP-F3, RF-2), searched by dossier or category
+    assert [p["name"] for p in entries["ServiceRequest"]["searchParam"]] == ["patient-identifier", "status", "dossier", "category"]
+    # Task also carries rights requests (DS-2..DS-4), searched by code, and return-to-work steps (RP-F4, RP-F5), by week
+    assert [p["name"] for p in entries["Task"]["searchParam"]] == ["focus", "patient-identifier", "status", "code", "week"]
     assert {i["code"] for i in entries["Task"]["interaction"]} == {"read", "vread", "create", "update", "search-type"}

@@ -23,7 +23,11 @@ def all_handlers() -> list[ResourceHandler]:
 
     from gateway.fhir.resources.rights import RightsTaskHandler, TaskDispatch  # Task: referral tasks and rights requests (DS-2..DS-4)
 
-    handlers += [CareTeamHandler(), ServiceRequestHandler(), TaskDispatch(TaskHandler(), RightsTaskHandler())]
+    from gateway.fhir.resources.rtw_request import RtwStepHandler, RtwTaskDispatch, ServiceRequestDispatch, RtwRequestHandler
+
+    # ServiceRequest and Task: return-to-work requests and their steps beside referrals (RP-F3..RP-F5, RF-2)
+    handlers += [CareTeamHandler(), ServiceRequestDispatch(ServiceRequestHandler(), RtwRequestHandler()),
+                 RtwTaskDispatch(TaskDispatch(TaskHandler(), RightsTaskHandler()), RtwStepHandler())]
     # directory and audit
     from gateway.fhir.resources.audit import audit_handlers
     from gateway.fhir.resources.directory import directory_handlers
