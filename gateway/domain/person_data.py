@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from gateway.domain import audit_subjects
 from gateway.domain.model import CareTeam, CareTeamMember, Inclusion, Patient, Referral, ReferralParty, RightsRequest
+from gateway.domain.perinatal.model import PerinatalEpisode
 from gateway.domain.rtw.model import RtwDossier
 
 PERSON_MEMBER_KINDS = ("patient", "related-person")  # a membership that is the person's data, not a professional's
@@ -51,6 +52,9 @@ def renumber(session: Session, old: str, new: str) -> Moved:
     session.execute(update(ReferralParty).where(ReferralParty.party_pseudonym == old).values(party_pseudonym=new))
     moved.rights_requests = session.execute(update(RightsRequest).where(RightsRequest.patient_pseudonym == old)
                                             .values(patient_pseudonym=new)).rowcount or 0
+    from gateway.domain.perinatal.retention import renumber as renumber_perinatal
+
+    renumber_perinatal(session, old, new)  # the woman's and the child's follow-ups
     audit_subjects.renumber(session, old, new)
     return moved
 
@@ -122,6 +126,7 @@ def still_kept(session: Session, pseudonyms: set[str], ignoring: Expired | None 
         select(RightsRequest.patient_pseudonym).where(RightsRequest.patient_pseudonym.in_(wanted),
                                                       RightsRequest.id.not_in(ignoring.rights_requests)),
         select(RtwDossier.insured_pseudonym).where(RtwDossier.insured_pseudonym.in_(wanted)),
+        select(PerinatalEpisode.woman_pseudonym).where(PerinatalEpisode.woman_pseudonym.in_(wanted)),  # DS-8: its own purge
     )
     kept: set[str] = set()
     for query in queries:
