@@ -419,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     restore_parser.set_defaults(func=cmd_restore)
     from gateway.conformance.cli import add_validate_parser; add_validate_parser(commands)  # noqa: E702 - care-gateway validate
     from gateway.conformance.suites.cli import add_conformance_parser; add_conformance_parser(commands)  # noqa: E702 - care-gateway conformance
+    from gateway.rtw_cli import add_rtw_parser; add_rtw_parser(commands)  # noqa: E702 - care-gateway rtw
     return parser
 
 

@@ -122,6 +122,19 @@ class StatisticsService:
 
         return core.ctx.runner.run(principal, "rtw.statistics.release", body, channel=channel, resource_type="rtw-statistics")
 
+    def export(self, period_from: str, period_to: str | None = None, *, by: str = "region") -> Release:
+        """The same release for INAMI's export (``care-gateway rtw statistics``): an act of the system, audited,
+        after the same small-cell check."""
+        from gateway.domain.principal import system_principal
+
+        def body(act: Act) -> Release:
+            act.rule = "RP-R3"
+            act.detail.update(by=by, period_from=period_from, period_to=period_to or period_from, export=True)
+            return self.compute(act.session, period_from, period_to, by=by)
+
+        return self.core.ctx.runner.run(system_principal("statistics-export"), "rtw.statistics.export", body,
+                                        channel="maintenance", resource_type="rtw-statistics")
+
     def compute(self, session, period_from: str, period_to: str | None = None, *, by: str = "region") -> Release:  # type: ignore[no-untyped-def]
         """The release itself, for the use case and the CLI export (both after the same check)."""
         if by not in DIMENSIONS:
