@@ -68,6 +68,7 @@ OPEN = ("draft", "active", "on-hold")
 FINAL_TASK = ("rejected", "completed", "failed", "cancelled")
 NEEDS_REASON = ("rejected", "failed")
 TASK_ONLY = tuple(s for s in TASK_TRANSITIONS if s not in TRANSITIONS)  # requested, received, accepted, rejected, ...
+REQUEST_ONLY = tuple(s for s in TRANSITIONS if s not in TASK_TRANSITIONS)  # active, revoked
 OPERATIONS = ("create", "read", "transition", "search")
 TASK_PREFIX = "task-"
 
@@ -294,9 +295,10 @@ class ReferralService:
                    same_is_noop: bool = False, channel: str = "internal") -> ReferralView:
         """Take one step (RF-1): of the referral (the requester's), or of one
         performer's Task, named by ``task`` (its id) or ``performer`` (its NIHII
-        or CBE), or (``of_referral``) of the referral itself. Naming none, a
-        Task-only status (accepted, rejected, ...), or a status asked by a
-        performer who is not the requester, is a step of the caller's own Task;
+        or CBE), or (``of_referral``) of the referral itself. Naming none,
+        active and revoked are the referral's steps; a Task-only status
+        (accepted, rejected, ...), or on-hold and completed asked by a
+        performer who is not the requester, a step of the caller's own Task;
         else of the referral. ``reason``: why (required to reject or fail a
         Task; kept on a revocation and on the Tasks it cancels).
 
@@ -354,6 +356,8 @@ class ReferralService:
             return found[0]
         is_requester = any(p.role == REQUESTER for p in mine)
         own = [p for p in mine if p.role == PERFORMER]
+        if wanted in REQUEST_ONLY:
+            return None
         if wanted in TASK_ONLY or (own and not is_requester):
             if own:
                 return own[0]

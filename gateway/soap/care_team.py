@@ -1,6 +1,6 @@
 """CareTeam v1, the SOAP face of care teams (``soap/care-team/``): the acts
-the FHIR CareTeam resource offers (create, read, whole update, search by
-patient), for practice software that calls eHealth-secured SOAP services.
+the FHIR CareTeam resource offers (create, read, any kept version, whole
+update, search by patient), for practice software that calls eHealth-secured SOAP services.
 
 Requests are read and answers written through ``mappings/care_team.yaml``
 and ``care_team_member.yaml``; each operation calls the care-team use case
@@ -78,7 +78,7 @@ def team_spec(payload: etree._Element) -> CareTeamSpec:
 
 
 class CareTeams:
-    """The four operations; each takes a verified, XSD-valid request."""
+    """The five operations; each takes a verified, XSD-valid request."""
 
     def __init__(self, cases: "UseCases") -> None:
         self.cases = cases
@@ -98,6 +98,13 @@ class CareTeams:
         """CT-5: members, and those with a relationship with the patient."""
         team_id = mapping("care_team").from_xml(request.payload, only={"id"})["id"]
         return self._answer("GetCareTeamResponse", self.cases.care_teams.get(caller(request), team_id, channel=CHANNEL))
+
+    def history(self, request: SoapRequest) -> etree._Element:
+        """CT-5 on the team as it stands: every kept version, oldest first, or the one asked (FHIR's history and vread)."""
+        given = mapping("care_team").from_xml(request.payload, only={"id", "version"})
+        version = int(given["version"]) if given["version"] is not None else None
+        views = self.cases.care_teams.versions(caller(request), given["id"], version, channel=CHANNEL)
+        return self._answer("GetCareTeamHistoryResponse", *views)
 
     def update(self, request: SoapRequest) -> etree._Element:
         """The team as it should be (the act of a FHIR update); Version is If-Match."""
@@ -136,6 +143,7 @@ def operations(service: CareTeams) -> dict[str, Operation]:
         "GetCareTeam": (service.get, paths("GetCareTeamRequest")),
         "UpdateCareTeam": (service.update, paths("UpdateCareTeamRequest")),
         "GetPatientCareTeams": (service.for_patient, paths("GetPatientCareTeamsRequest")),
+        "GetCareTeamHistory": (service.history, paths("GetCareTeamHistoryRequest")),
     }
 
 

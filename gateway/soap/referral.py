@@ -1,15 +1,15 @@
 """Referral v1, the SOAP face of referrals (``soap/referral/``): the acts the
-FHIR ServiceRequest and Task offer (create, read, search by patient, a
-status change), for practice software that calls eHealth-secured SOAP
-services.
+FHIR ServiceRequest and Task offer (create, read, search by patient, a step
+of the referral or of one performer's Task, any kept version), for practice
+software that calls eHealth-secured SOAP services.
 
 Requests are read and answers written through ``mappings/referral.yaml``,
-``referral_performer.yaml`` and (for a status change, the Task's write)
-``referral_task.yaml``; each operation calls the referral use case the FHIR
-face calls (``channel="soap"``). Who may refer and take each step (RF-1)
-and who sees a referral (RF-4) are the domain's: a refusal is its code and
-rule id said as a Fault. The requester is always the caller, so the
-contract has no element to name another one.
+``referral_performer.yaml`` (each performer with its Task) and (for a step,
+the Task's write) ``referral_task.yaml``; each operation calls the referral
+use case the FHIR face calls (``channel="soap"``). Who may refer and take
+each step (RF-1) and who sees a referral (RF-4) are the domain's: a refusal
+is its code and rule id said as a Fault. The requester is always the
+caller, so the contract has no element to name another one.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def referral_values(view: ReferralView) -> dict[str, Any]:
     requester = view.party("requester")[0]
     profession = PROFESSIONS.get(requester.party_role or "")
     return {
-        "id": view.id, "status": view.status, "programme": view.programme, "category": view.category or None,
+        "id": view.id, "status": view.status, "status_reason": view.status_reason, "expired": view.expired,
+        "programme": view.programme, "category": view.category or None,
         "service_requested": view.service_requested, "reason": view.reason, "patient_niss": view.patient_niss,
         "valid_from": view.valid_from, "valid_until": view.valid_until,
         "performer_role": next((p.party_role for p in view.party("performer") if p.party_role), None),
@@ -63,7 +64,9 @@ def referral_values(view: ReferralView) -> dict[str, Any]:
 
 
 def performer_values(party: PartyView) -> dict[str, Any]:
-    return {"nihii": party.nihii, "cbe": party.cbe}
+    """A performer and its Task."""
+    return {"nihii": party.nihii, "cbe": party.cbe, "task_id": party.task_id, "task_status": party.task_status,
+            "task_reason": party.task_reason}
 
 
 def referral_element(view: ReferralView, parent: etree._Element) -> etree._Element:
@@ -78,7 +81,8 @@ def referral_spec(payload: etree._Element) -> ReferralSpec:
     values = mapping("referral").from_xml(payload, only=SPEC)
     role = values.pop("performer_role")
     performers = tuple(
-        PerformerSpec(**mapping("referral_performer").from_xml(element, at=f"rf:Performer[{i}]"), party_role=role)
+        PerformerSpec(**mapping("referral_performer").from_xml(element, only={"nihii", "cbe"}, at=f"rf:Performer[{i}]"),
+                      party_role=role)
         for i, element in enumerate(payload.findall(rf("Performer")), 1)
     )
     return ReferralSpec(**{**values, "category": values["category"] or ""}, performers=performers)
@@ -88,7 +92,7 @@ def referral_spec(payload: etree._Element) -> ReferralSpec:
 
 
 class Referrals:
-    """The four operations; each takes a verified, XSD-valid request."""
+    """The five operations; each takes a verified, XSD-valid request."""
 
     def __init__(self, cases: "UseCases") -> None:
         self.cases = cases
@@ -119,13 +123,23 @@ class Referrals:
         return self._answer("GetPatientReferralsResponse", *views)
 
     def change_status(self, request: SoapRequest) -> etree._Element:
-        """RF-1: the step and the party it belongs to are the domain's (its TRANSITIONS)."""
+        """RF-1: one step of the referral or of a performer's Task; which, and
+        the party it belongs to, are the domain's."""
         referral_id = mapping("referral").from_xml(request.payload, only={"id"})["id"]
-        given = mapping("referral_task").from_xml(request.payload, only={"status", "version"})
+        given = mapping("referral_task").from_xml(request.payload, only={"status", "status_reason", "owner_nihii", "owner_cbe",
+                                                                         "version"})
         version = int(given["version"]) if given["version"] is not None else None
-        view = self.cases.referrals.transition(caller(request), referral_id, given["status"], expected_version=version,
-                                            channel=CHANNEL)
+        view = self.cases.referrals.transition(caller(request), referral_id, given["status"],
+                                            performer=given["owner_nihii"] or given["owner_cbe"], reason=given["status_reason"],
+                                            expected_version=version, channel=CHANNEL)
         return self._answer("ChangeReferralStatusResponse", view)
+
+    def history(self, request: SoapRequest) -> etree._Element:
+        """RF-4 on the referral as it stands: every kept version, oldest first, or the one asked."""
+        given = mapping("referral").from_xml(request.payload, only={"id", "version"})
+        version = int(given["version"]) if given["version"] is not None else None
+        views = self.cases.referrals.versions(caller(request), given["id"], version, channel=CHANNEL)
+        return self._answer("GetReferralHistoryResponse", *views)
 
 
 # ------------------------------------------------------------------ the service
@@ -146,7 +160,9 @@ def operations(service: Referrals) -> dict[str, Operation]:
         "GetReferral": (service.get, paths("GetReferralRequest")),
         "GetPatientReferrals": (service.for_patient, paths("GetPatientReferralsRequest")),
         # an expired referral: the step asked (Status) is what cannot be taken
-        "ChangeReferralStatus": (service.change_status, paths("ChangeReferralStatusRequest", **{"occurrencePeriod.end": "status"})),
+        "ChangeReferralStatus": (service.change_status, paths("ChangeReferralStatusRequest", **{"occurrencePeriod.end": "status",
+                                                                                                 "statusReason": "Reason"})),
+        "GetReferralHistory": (service.history, paths("GetReferralHistoryRequest")),
     }
 
 

@@ -30,7 +30,7 @@ from gateway.soap11.envelope import (
 from tests.soap.care_referral_callers import ServiceCallers
 from tests.soap.conftest import refused, response_fault, stored_state
 
-OPERATIONS = ("CreateCareTeam", "GetCareTeam", "UpdateCareTeam", "GetPatientCareTeams")
+OPERATIONS = ("CreateCareTeam", "GetCareTeam", "UpdateCareTeam", "GetPatientCareTeams", "GetCareTeamHistory")
 BASE = "/Envelope/Body"
 
 
@@ -229,6 +229,24 @@ def test_CT_5_update_replaces_the_team_and_needs_the_current_version(live, teams
     after, trail = stored_state(live.gw), {"audit_record", "audit_head"}
     assert {k: v for k, v in after.items() if k not in trail} == {k: v for k, v in before.items() if k not in trail}
     assert len(after["audit_record"]) == len(before["audit_record"]) + 3  # each refusal audited, nothing else changed
+
+
+def test_CT_5_every_version_of_a_team_is_kept_and_read_under_the_current_rules(live, teams, personas):
+    p = personas
+    gp = teams.service("gp")
+    niss = p["bis-patient"].niss
+    team = gp.CreateCareTeam(Kind="individual", Status="active", PatientSsin=niss, Name="first",
+                             Member=[practitioner(p["gp"].nihii), person(niss)]).CareTeam
+    gp.UpdateCareTeam(CareTeamId=team.CareTeamId, Kind="individual", Status="suspended", PatientSsin=niss, Name="second", Version=1,
+                      Member=[practitioner(p["gp"].nihii), person(niss)])
+    history = gp.GetCareTeamHistory(CareTeamId=team.CareTeamId).CareTeam
+    assert [(t.Version, t.Status, t.Name) for t in history] == [(1, "active", "first"), (2, "suspended", "second")]
+    [first] = gp.GetCareTeamHistory(CareTeamId=team.CareTeamId, Version=1).CareTeam
+    assert (first.Version, first.Status, first.Name) == (1, "active", "first")
+    fault = refused(gp.GetCareTeamHistory, CareTeamId=team.CareTeamId, Version=7)
+    assert (fault["Code"], fault["Status"]) == ("unknown-version", STATUS_DATA_NOT_FOUND)
+    fault = refused(teams.service("gp-no-link").GetCareTeamHistory, CareTeamId=team.CareTeamId, Version=1)
+    assert (fault["Rule"], fault["Status"]) == ("CT-5", STATUS_NOT_AUTHORIZED)
 
 
 def test_CT_5_an_unknown_team_is_not_found(teams):

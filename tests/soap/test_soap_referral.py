@@ -31,7 +31,7 @@ from gateway.soap.referral import NS, PATH
 from tests.soap.care_referral_callers import ServiceCallers
 from tests.soap.conftest import refused, response_fault, stored_state
 
-OPERATIONS = ("CreateReferral", "GetReferral", "GetPatientReferrals", "ChangeReferralStatus")
+OPERATIONS = ("CreateReferral", "GetReferral", "GetPatientReferrals", "ChangeReferralStatus", "GetReferralHistory")
 BASE = "/Envelope/Body"
 
 
@@ -117,8 +117,9 @@ def test_RF_1_the_performer_accepts_and_completes(referrals, live, personas):
     fault = refused(referrals.service("gp").ChangeReferralStatus, ReferralId=made.ReferralId, Status="accepted")
     assert (fault["Code"], fault["Rule"], fault["Status"]) == ("not-the-right-party", "RF-1", STATUS_NOT_AUTHORIZED)
     accepted = move(referrals, "nurse", made, "accepted")
-    assert (accepted.Status, accepted.Version) == ("accepted", 2)  # SOAP shows the domain's status: accepted
-    assert referrals.service("gp").GetReferral(ReferralId=made.ReferralId).Referral.Status == "accepted"
+    assert (accepted.Status, accepted.Version) == ("active", 2)  # the referral stays active: its performer's Task moved
+    [task] = referrals.service("gp").GetReferral(ReferralId=made.ReferralId).Referral.Performer
+    assert (task.TaskId, task.TaskStatus) == (f"task-{made.ReferralId}", "accepted")
     fault = refused(referrals.service("nurse").ChangeReferralStatus, ReferralId=made.ReferralId, Status="accepted")
     assert (fault["Code"], fault["Rule"]) == ("invalid-transition", "RF-1")  # the same step again is no step (FHIR: unchanged)
     completed = move(referrals, "nurse", made, "completed", Version=2)
@@ -189,9 +190,61 @@ def test_RF_1_an_organisation_performer_is_taken_on_by_its_staff_and_may_be_name
     made = referrals.service("gp").CreateReferral(**body, Performer=[{"Nihii": pharmacist.organisation_nihii}]).Referral
     fault = refused(referrals.service("pharmacist-no-link").ChangeReferralStatus, ReferralId=made.ReferralId, Status="accepted")
     assert (fault["Code"], fault["Rule"]) == ("not-a-party", "RF-4")  # another pharmacy, no link: may not even see it
-    assert move(referrals, "pharmacist", made, "accepted").Status == "accepted"  # the pharmacy's pharmacist is the performer
+    assert move(referrals, "pharmacist", made, "accepted").Performer[0].TaskStatus == "accepted"  # the pharmacy's pharmacist is the performer
     by_cbe = referrals.service("gp").CreateReferral(**body, Performer=[{"Cbe": pharmacist.organisation_cbe}]).Referral
     assert [(p.Nihii, p.Cbe) for p in by_cbe.Performer] == [(None, pharmacist.organisation_cbe)]
+
+
+def test_RF_1_several_performers_each_move_their_own_task_with_a_reason(referrals, live, personas):
+    body = referral(live, personas["patient"].niss, None, service="wound care")
+    made = referrals.service("gp").CreateReferral(**body, Performer=[{"Nihii": personas["nurse"].nihii},
+                                                                     {"Nihii": personas["pharmacist"].organisation_nihii}]).Referral
+    assert [(p.TaskId, p.TaskStatus) for p in made.Performer] == [
+        (f"task-{made.ReferralId}", "requested"), (f"task-{made.ReferralId}-2", "requested")]
+    fault = refused(referrals.service("pharmacist").ChangeReferralStatus, ReferralId=made.ReferralId, Status="rejected")
+    assert (fault["Code"], fault["Rule"], fault["Path"]) == ("reason-required", "RF-1", f"{BASE}/ChangeReferralStatusRequest/Reason")
+    fault = refused(referrals.service("nurse").ChangeReferralStatus, ReferralId=made.ReferralId, Status="accepted",
+                    Performer={"Nihii": personas["pharmacist"].organisation_nihii})
+    assert (fault["Code"], fault["Rule"]) == ("not-the-right-party", "RF-1")  # another performer's Task
+    rejected = move(referrals, "pharmacist", made, "rejected", Reason="we do not dress wounds")
+    assert [(p.TaskStatus, p.StatusReason) for p in rejected.Performer] == [("requested", None), ("rejected", "we do not dress wounds")]
+    held = move(referrals, "gp", made, "on-hold")
+    assert held.Status == "on-hold"
+    fault = refused(referrals.service("nurse").ChangeReferralStatus, ReferralId=made.ReferralId, Status="accepted")
+    assert (fault["Code"], fault["Rule"]) == ("referral-on-hold", "RF-1")
+    move(referrals, "gp", made, "active")
+    for step in ("received", "accepted", "in-progress", "completed"):
+        moved = move(referrals, "nurse", made, step)
+    assert (moved.Status, moved.Performer[0].TaskStatus, moved.Version) == ("completed", "completed", 8)
+
+
+def test_RF_1_the_requester_revokes_with_a_reason_and_open_tasks_are_cancelled(referrals, live, personas):
+    made = make(referrals, live, personas, "home nursing")
+    move(referrals, "nurse", made, "accepted")
+    revoked = move(referrals, "gp", made, "revoked", Reason="the patient moved abroad")
+    assert (revoked.Status, revoked.StatusReason) == ("revoked", "the patient moved abroad")
+    assert (revoked.Performer[0].TaskStatus, revoked.Performer[0].StatusReason) == ("cancelled", "the patient moved abroad")
+
+
+def test_RF_1_an_expired_referral_reads_as_such(referrals, live, personas):
+    made = make(referrals, live, personas, "orthoptics", days=(-30, -1))
+    assert (made.Status, made.Expired) == ("active", True)
+    assert make(referrals, live, personas, "orthoptics").Expired is False
+
+
+def test_RF_4_every_version_of_a_referral_is_kept_and_read_under_the_current_rules(referrals, live, personas):
+    made = make(referrals, live, personas, "osteopathy")
+    move(referrals, "nurse", made, "accepted")
+    move(referrals, "gp", made, "on-hold")
+    history = referrals.service("nurse").GetReferralHistory(ReferralId=made.ReferralId).Referral
+    assert [(r.Version, r.Status, r.Performer[0].TaskStatus) for r in history] == [
+        (1, "active", "requested"), (2, "active", "accepted"), (3, "on-hold", "accepted")]
+    [first] = referrals.service("gp").GetReferralHistory(ReferralId=made.ReferralId, Version=1).Referral
+    assert (first.Version, first.Status, first.Performer[0].TaskStatus) == (1, "active", "requested")
+    fault = refused(referrals.service("gp").GetReferralHistory, ReferralId=made.ReferralId, Version=9)
+    assert (fault["Code"], fault["Status"]) == ("unknown-version", STATUS_DATA_NOT_FOUND)
+    fault = refused(referrals.service("gp-no-link").GetReferralHistory, ReferralId=made.ReferralId, Version=1)
+    assert (fault["Code"], fault["Rule"]) == ("not-a-party", "RF-4")
 
 
 # ------------------------------------------------------------------ RF-4
@@ -221,8 +274,9 @@ def test_RF_4_get_patient_referrals_shows_each_caller_what_they_may_see(referral
     move(referrals, "nurse", made[0], "accepted")
     move(referrals, "gp", made[1], "revoked")
     assert [r.ReferralId for r in gp.GetPatientReferrals(PatientSsin=niss).Referral] == [r.ReferralId for r in made]
-    assert [r.Status for r in gp.GetPatientReferrals(PatientSsin=niss).Referral] == ["accepted", "revoked", "active"]
-    assert [r.ReferralId for r in gp.GetPatientReferrals(PatientSsin=niss, Status=["active", "accepted"]).Referral] == [
+    assert [(r.Status, r.Performer[0].TaskStatus) for r in gp.GetPatientReferrals(PatientSsin=niss).Referral] == [
+        ("active", "accepted"), ("revoked", "cancelled"), ("active", "requested")]
+    assert [r.ReferralId for r in gp.GetPatientReferrals(PatientSsin=niss, Status=["active", "on-hold"]).Referral] == [
         made[0].ReferralId, made[2].ReferralId]
     assert referrals.service("gp-no-link").GetPatientReferrals(PatientSsin=niss).Referral == []  # left out, not refused
     patient = personas["patient"].niss
@@ -311,36 +365,40 @@ def test_every_answer_was_valid_against_the_xsd_and_audited_as_soap(live, referr
 
 def test_RF_1_every_soap_path_of_the_referral_mappings_is_where_the_xsd_has_it():
     """The engine writes every mapped field, in field order, into an answer and
-    requests the XSD accepts; every fact of the FHIR Task is in a Referral."""
+    requests the XSD accepts; a performer carries its Task; a step's request
+    (ChangeReferralStatusRequest) holds every SOAP field of the Task mapping."""
     from datetime import date, datetime, timezone
 
     from gateway.contracts import contract
     from gateway.domain.clock import FixedClock
     from gateway.mapping.mapping import mapping
-    from gateway.mapping.paths import xml_has
     from gateway.soap.commons import response
 
     schema = etree.XMLSchema(etree.parse(str(contract("soap", "referral", "Referral-v1.xsd"))))
     now = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
-    values = {"id": "r", "status": "accepted", "programme": "perinatal", "category": "c", "service_requested": "s",
-              "reason": "why", "patient_niss": "61033029906", "valid_from": date(2026, 1, 1), "valid_until": date(2026, 3, 31),
-              "performer_role": "midwife", "requester_nihii": "15461602004", "requester_niss": "75123152609",
-              "requester_hcparty": "persphysician", "created_at": now, "version": "3", "updated_at": now}
+    values = {"id": "r", "status": "on-hold", "status_reason": "waiting for results", "programme": "perinatal", "category": "c",
+              "service_requested": "s", "reason": "why", "patient_niss": "61033029906", "valid_from": date(2026, 1, 1),
+              "valid_until": date(2026, 3, 31), "expired": True, "performer_role": "midwife", "requester_nihii": "15461602004",
+              "requester_niss": "75123152609", "requester_hcparty": "persphysician", "created_at": now, "version": "3",
+              "updated_at": now}
     assert {f.name for f in mapping("referral").fields if f.soap} == set(values)
     answer = response(NS, "GetReferralResponse", FixedClock(now), prefix="rf")
     element = mapping("referral").xml_element(values, answer)
-    mapping("referral_performer").xml_element({"nihii": "45032119401", "cbe": "0883472436"}, element)
+    performer = {"nihii": "45032119401", "cbe": "0883472436", "task_id": "task-r", "task_status": "rejected", "task_reason": "full"}
+    assert {f.name for f in mapping("referral_performer").fields if f.soap} == set(performer)
+    mapping("referral_performer").xml_element(performer, element)
     assert schema.validate(answer), schema.error_log
-    task = mapping("referral_task")
-    assert all(xml_has(element, f.soap, task.soap_namespaces) for f in task.fields if f.soap)
-    assert task.from_xml(element, only={"status", "owner_nihii", "valid_until"}) == {
-        "status": "accepted", "owner_nihii": "45032119401", "valid_until": date(2026, 3, 31)}
+    assert element.findtext(f"{{{NS}}}Expired") == "true"
     create = etree.Element(f"{{{NS}}}CreateReferralRequest", nsmap={"rf": NS})
     mapping("referral").to_xml({k: values[k] for k in ("status", "programme", "category", "service_requested", "reason",
                                                        "patient_niss", "valid_from", "valid_until", "performer_role")}, create)
     mapping("referral_performer").xml_element({"cbe": "0883472436"}, create)
     assert schema.validate(create), schema.error_log
+    task = mapping("referral_task")
+    step = {"status": "failed", "status_reason": "needs surgery", "owner_nihii": "45032119401", "version": "3"}
+    assert {f.name for f in task.fields if f.soap} == {*step, "owner_cbe"}
     change = etree.Element(f"{{{NS}}}ChangeReferralStatusRequest", nsmap={"rf": NS})
     mapping("referral").to_xml({"id": "r"}, change)
-    task.to_xml({"status": "completed", "version": "3"}, change)
+    task.to_xml(step, change)
     assert schema.validate(change), schema.error_log
+    assert task.from_xml(change, only=set(step)) == {**step}
