@@ -122,3 +122,76 @@ def test_rp_f7_the_list_of_decisions_is_a_search_set_filtered_for_each_recipient
     other = as_("reg-counsellor-forem").get("Task", code=f"{STEP_SYSTEM}|decision", week=week).json()
     assert not other.get("entry")
     assert refusal(as_("prev-admin").get("Task", code=f"{STEP_SYSTEM}|decision", week=week), 403)["rule"] == "RP-F7"
+
+
+MESSAGE_PROFILE = "https://care-gateway.be/fhir/StructureDefinition/be-cg-rtw-message"
+PARTY = "https://care-gateway.be/fhir/NamingSystem/rtw-party"
+
+
+def message(dossier_id: str, recipient: str, text: str, kind: str = "message") -> dict[str, Any]:
+    return {"resourceType": "Communication", "meta": {"profile": [MESSAGE_PROFILE]}, "status": "completed",
+            "category": [{"coding": [{"system": "https://care-gateway.be/fhir/CodeSystem/rtw-message-kind", "code": kind}]}],
+            "about": [{"reference": f"EpisodeOfCare/{dossier_id}"}],
+            "recipient": [{"identifier": {"system": PARTY, "value": recipient}}], "payload": [{"contentString": text}]}
+
+
+def test_rp_f6_a_message_is_a_communication_seen_by_its_two_parties_only(as_, dossier) -> None:  # type: ignore[no-untyped-def]
+    insurer = next(p["member"]["identifier"]["value"] for p in dossier["contained"][0]["participant"]
+                   if p["role"][0]["coding"][0]["code"] == "insurer")
+    sent = as_("reg-counsellor").post("Communication", message(dossier["id"], insurer, "Can we meet?"))
+    assert sent.status_code == 201, sent.text
+    valid(sent.json(), MESSAGE_PROFILE)
+    assert as_("oa-team").get(f"Communication/{sent.json()['id']}").json()["payload"][0]["contentString"] == "Can we meet?"
+    assert refusal(as_("prev-nurse").get(f"Communication/{sent.json()['id']}"), 403)["rule"] == "RP-F6"
+    assert refusal(as_("inami-expert").get(f"Communication/{sent.json()['id']}"), 403)["rule"] == "RP-F6"
+    seen = as_("inami-expert").get("Communication", about=f"EpisodeOfCare/{dossier['id']}").json()
+    assert not seen.get("entry")
+
+
+def test_rp_f8_medical_data_are_a_communication_to_inamis_inspector_only(as_, dossier) -> None:  # type: ignore[no-untyped-def]
+    body = message(dossier["id"], "inami", "Chronic low back pain", kind="medical")
+    assert refusal(as_("oa-team").post("Communication", body), 403)["rule"] == "RP-F8"
+    sent = as_("oa-physician").post("Communication", body)
+    assert sent.status_code == 201, sent.text
+    mid = sent.json()["id"]
+    assert as_("inami-inspector").get(f"Communication/{mid}").status_code == 200
+    for key in ("inami-expert", "oa-rtw-coordinator", "reg-counsellor", "prev-physician"):
+        assert refusal(as_(key).get(f"Communication/{mid}"), 403)["rule"] == "RP-A6", key
+
+
+def test_rp_f7_the_hours_list_is_a_list_per_party(live, as_, regional, personas) -> None:  # type: ignore[no-untyped-def]
+    from tests.soap.test_soap_rtw import soap_clients
+
+    training = regional["extension"][0]["id"]
+    today = live.clock.today()
+    soap_clients(live, personas)("reg-counsellor").ReportHours(TrainingId=training, PerformedOn=today, Hours=7)
+    period = {"code": "https://care-gateway.be/fhir/CodeSystem/rtw-list|hours",
+              "date": [f"ge{today.replace(day=1).isoformat()}", f"le{today.isoformat()}"]}
+    for key in ("reg-list-manager", "oa-rtw-coordinator", "inami-expert"):
+        found = as_(key).get("List", **period)
+        assert found.status_code == 200, found.text
+        listed = found.json()["entry"][0]["resource"]
+        valid(listed, "http://hl7.org/fhir/StructureDefinition/List")
+        entry, = listed["entry"]
+        hours = {p["url"]: next(v for k, v in p.items() if k.startswith("value")) for p in entry["extension"][0]["extension"]}
+        assert (entry["item"]["reference"], hours["training"], hours["performed"]) == (f"ServiceRequest/{regional['id']}", training, 7)
+    assert "entry" not in as_("reg-counsellor-forem").get("List", **period).json()["entry"][0]["resource"]
+
+
+def test_rp_r3_statistics_are_a_measure_report_with_the_small_cell_check(live, as_, regional) -> None:  # type: ignore[no-untyped-def]
+    month = live.clock.today().strftime("%Y-%m")
+    found = as_("inami-expert").get("MeasureReport", period=month, stratifier="kind")
+    assert found.status_code == 200, found.text
+    report = found.json()["entry"][0]["resource"]
+    valid(report, "http://hl7.org/fhir/StructureDefinition/MeasureReport")
+    requests = next(g for g in report["group"] if g["code"]["coding"][0]["code"] == "requests")
+    assert "count" not in requests["population"][0]  # 2 requests < 5: suppressed
+    assert requests["population"][0]["extension"][0]["valueCode"] == "masked"
+    assert refusal(as_("oa-team").get("MeasureReport", period=month), 403)["rule"] == "RP-R3"
+
+
+def test_rp_f9_the_trio_link_is_told_to_users_of_both_platforms_only(as_, dossier) -> None:  # type: ignore[no-untyped-def]
+    trio = "https://care-gateway.be/fhir/StructureDefinition/rtw-trio-dossier"
+    for key, told in (("oa-rtw-coordinator", True), ("prev-nurse", True), ("reg-counsellor", False), ("inami-expert", False)):
+        seen = as_(key).get(f"EpisodeOfCare/{dossier['id']}").json()
+        assert any(e["url"] == trio for e in seen.get("extension", [])) is told, key

@@ -28,6 +28,11 @@ def all_handlers() -> list[ResourceHandler]:
     # ServiceRequest and Task: return-to-work requests and their steps beside referrals (RP-F3..RP-F5, RF-2)
     handlers += [CareTeamHandler(), ServiceRequestDispatch(ServiceRequestHandler(), RtwRequestHandler()),
                  RtwTaskDispatch(TaskDispatch(TaskHandler(), RightsTaskHandler()), RtwStepHandler())]
+    from gateway.fhir.resources.rtw_message import CommunicationHandler  # return-to-work messages (RP-F6, RP-F8)
+
+    from gateway.fhir.resources.rtw_lists import HoursListHandler, MeasureReportHandler  # RP-F7 hours, RP-R3 statistics
+
+    handlers += [CommunicationHandler(), HoursListHandler(), MeasureReportHandler()]
     # directory and audit
     from gateway.fhir.resources.audit import audit_handlers
     from gateway.fhir.resources.directory import directory_handlers
