@@ -35,10 +35,13 @@ def create_app(gw: Gateway | None = None, settings: Settings | None = None) -> F
 
     from gateway.fhir.bulk import router as bulk_router  # $export (IC-R7): before the generic /{type}/{id} routes
     app.include_router(bulk_router(gw.bulk_exports, gw.tokens, gw.clock))
-    app.include_router(fhir_router(gw.use_cases, all_handlers(), gw.tokens))
+    handlers = all_handlers()
+    app.include_router(fhir_router(gw.use_cases, handlers, gw.tokens))
     from gateway.soap.face import mount_soap; mount_soap(app, gw.use_cases, gw.messages)  # noqa: E702 - /soap/IntegratedCare/v1, ...
     from gateway.conformance.api import router as conformance_router; app.include_router(conformance_router(gw.settings, gw.trust, gw.clock))  # noqa: E702 - POST /conformance/validate, GET /conformance/validator
     from gateway.web.home import router as home_router; app.include_router(home_router(gw.settings, gw.trust))  # noqa: E702 - GET /: what is served where
+
+    describe_api(app, handlers)
 
     @app.get("/health", tags=["operations"], summary="Liveness and database reachability")
     def health() -> Any:
@@ -54,3 +57,19 @@ def create_app(gw: Gateway | None = None, settings: Settings | None = None) -> F
         return {"status": "ok", "version": gateway.__version__, "database": database, "dialect": gw.db.dialect}
 
     return app
+
+
+def describe_api(app: FastAPI, handlers: list[Any]) -> None:
+    """The OpenAPI description with the FHIR face's concrete paths (gateway/fhir/openapi.py), built once."""
+    from fastapi.openapi.utils import get_openapi
+
+    from gateway.conformance.fhir.validator import FhirValidator
+    from gateway.fhir.openapi import describe_fhir
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            app.openapi_schema = describe_fhir(spec, handlers, FhirValidator.default().structures)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
