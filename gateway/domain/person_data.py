@@ -3,7 +3,8 @@ a new number (IC-R5) and what goes when their data are purged (IC-R6, DS-8).
 
 - As the subject: inclusions and consent decisions (gateway/domain/lifecycle.py
   moves and purges those with their own rules), care teams, care-team
-  memberships as the patient or a relative, referrals, rights requests, the
+  memberships as the patient or a relative, referrals, rights requests,
+  return-to-work dossiers (their own retention, RP-R1, purges them), the
   per-patient lock row, and the audit trail's subject tokens.
 - As an actor (declared by, recorded by, last changed by, requester,
   answered by, the audit record's actor): those are care staff acting, whose
@@ -38,6 +39,7 @@ class Moved:
     memberships: int = 0
     referrals: int = 0
     rights_requests: int = 0
+    rtw_dossiers: int = 0
 
 
 def renumber(session: Session, old: str, new: str) -> Moved:
@@ -52,6 +54,8 @@ def renumber(session: Session, old: str, new: str) -> Moved:
     session.execute(update(ReferralParty).where(ReferralParty.party_pseudonym == old).values(party_pseudonym=new))
     moved.rights_requests = session.execute(update(RightsRequest).where(RightsRequest.patient_pseudonym == old)
                                             .values(patient_pseudonym=new)).rowcount or 0
+    moved.rtw_dossiers = session.execute(update(RtwDossier).where(RtwDossier.insured_pseudonym == old)
+                                         .values(insured_pseudonym=new)).rowcount or 0
     from gateway.domain.perinatal.retention import renumber as renumber_perinatal
 
     renumber_perinatal(session, old, new)  # the woman's and the child's follow-ups

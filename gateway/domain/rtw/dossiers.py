@@ -63,6 +63,12 @@ class RtwCore:
         person = self.ctx.register.person(niss)
         return (person.niss if person else niss), person
 
+    def pseudonyms(self, niss: str, person: PersonRecord | None) -> list[str]:
+        """The pseudonyms of every number of the person (current first): a dossier
+        opened under a former number is theirs until the register's change is applied (IC-R5)."""
+        numbers = (person.niss, *person.previous_niss) if person is not None else (niss,)
+        return [self.ctx.pseudonyms.pseudonymise(n) for n in numbers]
+
     def access_data(self, niss: str, act: Act, person: PersonRecord | None) -> AccessData | None:
         return self.access.about(niss, act.today) if person is not None else None
 
@@ -86,7 +92,8 @@ class RtwCore:
         kind = partner_kind(act.principal)
         trio = self.trio.has_dossier(person.niss) if person is not None and kind in (PartnerKind.INSURER, PartnerKind.PREVENTION) else None
         return DossierView(
-            id=row.id, version=row.version, insured_niss=self.ctx.pseudonyms.reveal(row.insured_pseudonym),
+            id=row.id, version=row.version,
+            insured_niss=person.niss if person is not None else self.ctx.pseudonyms.reveal(row.insured_pseudonym),
             status=row.status, opened_via=row.opened_via, opened_by_role=row.opened_by_role,
             opened_by_cbe=row.opened_by_cbe, created_at=row.created_at, updated_at=row.updated_at,
             last_name=person.last_name if person else None, first_name=person.first_name if person else None,
@@ -118,7 +125,8 @@ class DossierService:
             pseudonym = core.ctx.pseudonyms.pseudonymise(person.niss)
             act.patient_pseudonym = pseudonym
             existing = act.session.execute(
-                select(RtwDossier).where(RtwDossier.insured_pseudonym == pseudonym, RtwDossier.status == OPEN).limit(1)
+                select(RtwDossier).where(RtwDossier.insured_pseudonym.in_(core.pseudonyms(person.niss, person)),
+                                         RtwDossier.status == OPEN).limit(1)
             ).scalar_one_or_none()
             if existing is not None:
                 act.resource_id = existing.id
@@ -190,7 +198,7 @@ class DossierService:
                 current, person = core.person(niss)
                 act.patient_pseudonym = core.ctx.pseudonyms.pseudonymise(current)
                 act.require(core.policy.access_dossier(principal, person, core.access_data(current, act, person)))
-                conditions.append(RtwDossier.insured_pseudonym == act.patient_pseudonym)
+                conditions.append(RtwDossier.insured_pseudonym.in_(core.pseudonyms(current, person)))
             elif partner_kind(principal) is not PartnerKind.INAMI and query.partner_cbe is None:
                 raise InvalidInput("criteria-required", "Name the insured person (NISS) or a partner organisation (CBE): "
                                    "dossiers are not listed wholesale.", rule="RP-A4", path="insured.niss")

@@ -109,14 +109,22 @@ def router(platform: "Platform") -> APIRouter:
 
         return endpoint
 
+    def followed(niss: str) -> str:
+        """The number the sources hold the person under: like the real ones, they
+        follow the national register's NISS changes (IC-R5), so a person is
+        found under their new number as under their former ones."""
+        person = platform.register.person(niss)
+        numbers = (person.niss, *person.previous_niss) if person is not None else ()
+        return next((n for n in numbers if data.current(n) is not None), niss)
+
     def affiliation(body: dict[str, Any]) -> dict[str, Any]:
-        found = data.insurer_of(_niss(body))
+        found = data.insurer_of(followed(_niss(body)))
         return {"insurer": None if found is None else {"code": found.code, "name": found.name, "cbe": found.cbe}}
 
     def dimona(body: dict[str, Any]) -> dict[str, Any]:
         return {"employments": [{"employer_cbe": e.employer_cbe, "employer_name": e.employer_name,
                                  "start": e.start.isoformat(), "end": e.end.isoformat() if e.end else None}
-                                for e in data.employments_of(_niss(body), _day(platform, body))]}
+                                for e in data.employments_of(followed(_niss(body)), _day(platform, body))]}
 
     def seed_connect(body: dict[str, Any]) -> dict[str, Any]:
         return {"prevention_services": [{"cbe": s.cbe, "name": s.name, "employer_cbe": s.employer_cbe}
@@ -125,7 +133,7 @@ def router(platform: "Platform") -> APIRouter:
     def jobseeker(body: dict[str, Any]) -> dict[str, Any]:
         return {"registrations": [{"cbe": r.cbe, "name": r.name, "region": r.region,
                                    "registered_on": r.registered_on.isoformat()}
-                                  for r in data.registrations_of(_niss(body), _day(platform, body))]}
+                                  for r in data.registrations_of(followed(_niss(body)), _day(platform, body))]}
 
     def uman(body: dict[str, Any]) -> dict[str, Any]:
         return {"roles": [{"organisation_cbe": r.organisation_cbe, "role": r.role} for r in data.staff_roles(_niss(body))]}
