@@ -6,9 +6,12 @@ refusal: CT-1..CT-5, RF-1, RF-4, and CT-4's IC-A1), leaves the same stored
 care teams and referrals, and the same audit trail but for the channel and
 one difference the FHIR face makes on its own, asserted as such:
 
-- a FHIR status change (a ServiceRequest or Task update) reads the referral
-  and its check that nothing else changes inside the same single act as
-  ChangeReferralStatus: one act, one record on both faces;
+- a FHIR status change (a ServiceRequest update: the requester's step; a
+  Task update: one performer's step, or the requester's cancellation) reads
+  the referral and its check that nothing else changes inside the same
+  single act as ChangeReferralStatus: one act, one record on both faces;
+- a FHIR vread or _history of a ServiceRequest or CareTeam is the same act
+  as GetReferralHistory or GetCareTeamHistory (with or without Version);
 - CT-4's inclusion read is the same act on both faces (``inclusion.consult``
   of the patient: a FHIR search by patient is consulting them, IC-F2).
 
@@ -30,7 +33,8 @@ import zeep
 from sqlalchemy import func, select
 
 from gateway.domain.identifiers import NIHDI_SYSTEM, SSIN_SYSTEM
-from gateway.domain.model import AuditRecord, AuditSubject, CareTeam, CareTeamMember, Referral, ReferralParty
+from gateway.domain.model import (AuditRecord, AuditSubject, CareTeam, CareTeamMember, CareTeamVersion, Referral, ReferralParty,
+                                  ReferralVersion)
 from gateway.ehealth.sandbox_tokens import persona_access_token
 from gateway.fhir.outcome import ERROR_CODE_SYSTEM, RULE_SYSTEM
 from gateway.mapping.conceptmaps import conceptmap
@@ -47,7 +51,8 @@ REFERRAL_PROFILE = "https://care-gateway.be/fhir/StructureDefinition/be-cg-refer
 TASK_PROFILE = "https://care-gateway.be/fhir/StructureDefinition/be-cg-referral-task"
 KIND_SYSTEM = "https://care-gateway.be/fhir/CodeSystem/care-team-kind"
 PROGRAMME_SYSTEM = "https://care-gateway.be/fhir/CodeSystem/referral-programme"
-DOMAIN_TABLES = (CareTeam, CareTeamMember, Referral, ReferralParty)
+DOMAIN_TABLES = (CareTeam, CareTeamMember, CareTeamVersion, Referral, ReferralParty, ReferralVersion)
+STATUS_REASON = "http://hl7.org/fhir/StructureDefinition/request-statusReason"
 
 Outcome = tuple[Any, ...]
 Member = tuple[str, str, str | None]  # kind, NIHII or NISS, role
@@ -141,7 +146,7 @@ class Fhir:
             self.ids[label], self.resources[label] = resource["id"], resource
         return ("ok", conceptmap(codes).to_domain(resource["status"]), int(resource["meta"]["versionId"]))
 
-    def refer(self, who: str, label: str, patient: str, performer: str, status: str, valid: tuple[date, date]) -> Outcome:
+    def refer(self, who: str, label: str, patient: str, performers: list[str], status: str, valid: tuple[date, date]) -> Outcome:
         body = {
             "resourceType": "ServiceRequest", "meta": {"profile": [REFERRAL_PROFILE]}, "status": status, "intent": "order",
             "category": [{"coding": [{"system": PROGRAMME_SYSTEM, "code": "general"}]}, {"text": "specialist-referral"}],
@@ -149,26 +154,45 @@ class Fhir:
             "subject": {"identifier": {"system": SSIN_SYSTEM, "value": patient}},
             "occurrencePeriod": {"start": valid[0].isoformat(), "end": valid[1].isoformat()},
             "authoredOn": self.live.clock.now().isoformat(), "requester": {"display": "me"}, "performerType": {"text": "nurse"},
-            "performer": [{"identifier": {"system": NIHDI_SYSTEM, "value": performer}}],
+            "performer": [{"identifier": {"system": NIHDI_SYSTEM, "value": performer}} for performer in performers],
         }
         return self._referral(label, self._send(who, "POST", "ServiceRequest", body), "referral-status-service-request")
 
-    def move(self, who: str, label: str, status: str, version: int | None) -> Outcome:
-        """The requester's steps (active, revoked) on the ServiceRequest, the performer's (accepted, completed) on the Task."""
+    def move(self, who: str, label: str, status: str, version: int | None, task: int | None, reason: str | None) -> Outcome:
+        """The requester's steps on the ServiceRequest (reason in request-statusReason); a Task's on that
+        performer's Task (task-<id>, task-<id>-2), reason in statusReason."""
         request = self.resources[label]
-        if status in ("active", "revoked"):
-            body = {**request, "status": conceptmap("referral-status-service-request").to_wire(status)}
+        if task is None:
+            body = {**request, "status": status}
+            if reason:
+                body["extension"] = [{"url": STATUS_REASON, "valueCodeableConcept": {"text": reason}}]
             return self._referral(None, self._send(who, "PUT", f"ServiceRequest/{request['id']}", body, version),
                                   "referral-status-service-request")
-        task = {"resourceType": "Task", "id": f"task-{request['id']}", "meta": {"profile": [TASK_PROFILE]},
-                "status": conceptmap("referral-status-task").to_wire(status), "intent": "order",
+        task_id = f"task-{request['id']}" + (f"-{task + 1}" if task else "")
+        body = {"resourceType": "Task", "id": task_id, "meta": {"profile": [TASK_PROFILE]}, "status": status, "intent": "order",
                 "focus": {"reference": f"ServiceRequest/{request['id']}"}, "authoredOn": request["authoredOn"],
-                "owner": request["performer"][0]}
-        return self._referral(None, self._send(who, "PUT", f"Task/task-{request['id']}", task, version), "referral-status-task")
+                "owner": request["performer"][task], **({"statusReason": {"text": reason}} if reason else {})}
+        return self._referral(None, self._send(who, "PUT", f"Task/{task_id}", body, version), "referral-status-task")
 
     def read_referral(self, who: str, label: str) -> Outcome:
-        """Through the Task: its status is the domain's, one to one (the ServiceRequest shows accepted as active)."""
+        """Through the first performer's Task (SOAP: its TaskStatus)."""
         return self._referral(None, self._send(who, "GET", f"Task/task-{self.ids[label]}"), "referral-status-task")
+
+    def read_version(self, who: str, label: str, version: int) -> Outcome:
+        return self._referral(None, self._send(who, "GET", f"ServiceRequest/{self.ids[label]}/_history/{version}"),
+                              "referral-status-service-request")
+
+    def history(self, who: str, label: str) -> Outcome:
+        response = self._send(who, "GET", f"ServiceRequest/{self.ids[label]}/_history")
+        if response.status_code >= 400:
+            return self._refusal(response)
+        return ("ok", [(e["resource"]["status"], int(e["resource"]["meta"]["versionId"])) for e in reversed(response.json()["entry"])])
+
+    def read_team_version(self, who: str, label: str, version: int) -> Outcome:
+        response = self._send(who, "GET", f"CareTeam/{self.ids[label]}/_history/{version}")
+        if response.status_code >= 400:
+            return self._refusal(response)
+        return ("ok", response.json()["status"], int(response.json()["meta"]["versionId"]))
 
     def patient_referrals(self, who: str, patient: str) -> Outcome:
         return self._labels(self._send(who, "GET", f"ServiceRequest?patient-identifier={SSIN_SYSTEM}|{patient}"))
@@ -237,18 +261,39 @@ class Soap:
             self.ids[label] = answer.Referral.ReferralId
         return ("ok", answer.Referral.Status, answer.Referral.Version)
 
-    def refer(self, who: str, label: str, patient: str, performer: str, status: str, valid: tuple[date, date]) -> Outcome:
-        return self._referral(label, self._call(
+    def refer(self, who: str, label: str, patient: str, performers: list[str], status: str, valid: tuple[date, date]) -> Outcome:
+        answer = self._call(
             self.referrals, who, "CreateReferral", Status=status, Programme="general", Category="specialist-referral",
             ServiceRequested="cardiology", Reason="exertional chest pain", PatientSsin=patient,
-            ValidityPeriod={"Start": valid[0], "End": valid[1]}, PerformerRole="nurse", Performer=[{"Nihii": performer}]))
+            ValidityPeriod={"Start": valid[0], "End": valid[1]}, PerformerRole="nurse", Performer=[{"Nihii": p} for p in performers])
+        if not isinstance(answer, tuple):
+            self.seen[label] = answer.Referral
+        return self._referral(label, answer)
 
-    def move(self, who: str, label: str, status: str, version: int | None) -> Outcome:
-        return self._referral(None, self._call(self.referrals, who, "ChangeReferralStatus", ReferralId=self.ids[label],
-                                               Status=status, Version=version))
+    def move(self, who: str, label: str, status: str, version: int | None, task: int | None, reason: str | None) -> Outcome:
+        """ChangeReferralStatus; a Task's step names its performer (as FHIR names the Task)."""
+        performer = {"Nihii": self.seen[label].Performer[task].Nihii} if task is not None else None
+        answer = self._call(self.referrals, who, "ChangeReferralStatus", ReferralId=self.ids[label], Status=status, Reason=reason,
+                            Performer=performer, Version=version)
+        if isinstance(answer, tuple) or task is None:
+            return self._referral(None, answer)
+        return ("ok", answer.Referral.Performer[task].TaskStatus, answer.Referral.Version)
 
     def read_referral(self, who: str, label: str) -> Outcome:
-        return self._referral(None, self._call(self.referrals, who, "GetReferral", ReferralId=self.ids[label]))
+        answer = self._call(self.referrals, who, "GetReferral", ReferralId=self.ids[label])
+        return answer if isinstance(answer, tuple) else ("ok", answer.Referral.Performer[0].TaskStatus, answer.Referral.Version)
+
+    def read_version(self, who: str, label: str, version: int) -> Outcome:
+        answer = self._call(self.referrals, who, "GetReferralHistory", ReferralId=self.ids[label], Version=version)
+        return answer if isinstance(answer, tuple) else ("ok", answer.Referral[0].Status, answer.Referral[0].Version)
+
+    def history(self, who: str, label: str) -> Outcome:
+        answer = self._call(self.referrals, who, "GetReferralHistory", ReferralId=self.ids[label])
+        return answer if isinstance(answer, tuple) else ("ok", [(r.Status, r.Version) for r in answer.Referral])
+
+    def read_team_version(self, who: str, label: str, version: int) -> Outcome:
+        answer = self._call(self.teams, who, "GetCareTeamHistory", CareTeamId=self.ids[label], Version=version)
+        return answer if isinstance(answer, tuple) else ("ok", answer.CareTeam[0].Status, answer.CareTeam[0].Version)
 
     def patient_referrals(self, who: str, patient: str) -> Outcome:
         answer = self._call(self.referrals, who, "GetPatientReferrals", PatientSsin=patient)
@@ -270,7 +315,7 @@ def scenario(personas: dict[str, Any]) -> list[Step]:
     """Every CT and RF refusal the faces can meet, and the acts that are allowed."""
     p = personas
     patient = p["patient"].niss
-    gp, nurse, gp_no_link = p["gp"].nihii, p["nurse"].nihii, p["gp-no-link"].nihii
+    gp, nurse, gp_no_link, pharmacy = p["gp"].nihii, p["nurse"].nihii, p["gp-no-link"].nihii, p["pharmacist"].organisation_nihii
     psi_a, psi_b = p["psi-coordinator"].organisation_nihii, p["psi-coordinator-other"].organisation_nihii
     individual: list[Member] = [("practitioner", gp, "general practitioner"), ("patient", patient, None)]
     group: list[Member] = [("practitioner", gp, None), ("practitioner", gp_no_link, "cardiologist")]
@@ -289,12 +334,28 @@ def scenario(personas: dict[str, Any]) -> list[Step]:
     def teams_of(who: str) -> Step:
         return Step(f"{who} lists the teams", lambda face, today: face.patient_teams(who, patient))
 
-    def refer(who: str, label: str, status: str = "active", days: tuple[int, int] = (0, 90)) -> Step:
+    def refer(who: str, label: str, status: str = "active", days: tuple[int, int] = (0, 90), performers: tuple[str, ...] = (nurse,)) -> Step:
         return Step(f"{who} refers {label}", lambda face, today: face.refer(
-            who, label, patient, nurse, status, (today + timedelta(days=days[0]), today + timedelta(days=days[1]))))
+            who, label, patient, list(performers), status, (today + timedelta(days=days[0]), today + timedelta(days=days[1]))))
 
-    def move(who: str, label: str, status: str, version: int | None = None) -> Step:
-        return Step(f"{who} makes {label} {status}", lambda face, today: face.move(who, label, status, version), moves_referral=True)
+    def move(who: str, label: str, status: str, version: int | None = None, *, reason: str | None = None) -> Step:
+        """The referral's own step (the ServiceRequest's)."""
+        return Step(f"{who} makes {label} {status}", lambda face, today: face.move(who, label, status, version, None, reason),
+                    moves_referral=True)
+
+    def step(who: str, label: str, task: int, status: str, version: int | None = None, *, reason: str | None = None) -> Step:
+        """A step of the ``task``-th performer's Task."""
+        return Step(f"{who} makes {label}'s task {task} {status}",
+                    lambda face, today: face.move(who, label, status, version, task, reason), moves_referral=True)
+
+    def read_version(who: str, label: str, version: int) -> Step:
+        return Step(f"{who} reads {label} version {version}", lambda face, today: face.read_version(who, label, version))
+
+    def history(who: str, label: str) -> Step:
+        return Step(f"{who} reads the history of {label}", lambda face, today: face.history(who, label))
+
+    def read_team_version(who: str, label: str, version: int) -> Step:
+        return Step(f"{who} reads {label} version {version}", lambda face, today: face.read_team_version(who, label, version))
 
     def read_referral(who: str, label: str) -> Step:
         return Step(f"{who} reads {label}", lambda face, today: face.read_referral(who, label))
@@ -330,12 +391,39 @@ def scenario(personas: dict[str, Any]) -> list[Step]:
         refer("gp", "expired", days=(-60, -1)),                                                   # RF-1
         move("nurse", "draft", "active"),                                                         # RF-1 the requester's step
         move("gp", "draft", "active"),                                                            # RF-1
-        move("gp", "heart", "accepted"),                                                          # RF-1 the performer's step
-        move("nurse", "heart", "accepted"),                                                       # RF-1
-        move("nurse", "heart", "completed", 1),                                                   # version conflict
-        move("nurse", "heart", "completed", 2),                                                   # RF-1
+        step("gp", "heart", 0, "accepted"),                                                       # RF-1 the performer's step
+        step("nurse", "heart", 0, "accepted"),                                                    # RF-1
+        step("nurse", "heart", 0, "completed", 1),                                                # version conflict
+        step("nurse", "heart", 0, "completed", 2),                                                # RF-1
         move("gp", "heart", "revoked"),                                                           # RF-1 final
-        move("nurse", "expired", "accepted"),                                                     # RF-1 expired
+        step("nurse", "expired", 0, "accepted"),                                                  # RF-1 expired
+        step("nurse", "expired", 0, "received"),                                                  # RF-1 receipt only
+        refer("gp", "pair", performers=(nurse, pharmacy)),                                        # RF-1 several performers
+        step("nurse", "pair", 1, "accepted"),                                                     # RF-1 another performer's Task
+        step("pharmacist", "pair", 1, "rejected"),                                                # RF-1 reason required
+        step("pharmacist", "pair", 1, "rejected", reason="we do not dress wounds"),               # RF-1
+        step("patient", "pair", 0, "accepted"),                                                   # RF-1 the patient sees, does not act
+        move("gp", "pair", "on-hold", reason="waiting for results"),                              # RF-1 the requester holds
+        step("nurse", "pair", 0, "received"),                                                     # RF-1 on hold
+        move("nurse", "pair", "active"),                                                          # RF-1 the requester's step
+        move("gp", "pair", "active"),                                                             # RF-1 resumed
+        step("nurse", "pair", 0, "accepted"),                                                     # RF-1
+        step("nurse", "pair", 0, "in-progress"),                                                  # RF-1
+        step("nurse", "pair", 0, "on-hold", reason="the patient is abroad"),                      # RF-1
+        step("nurse", "pair", 0, "in-progress"),                                                  # RF-1
+        step("nurse", "pair", 0, "failed"),                                                       # RF-1 reason required
+        step("gp", "pair", 0, "completed"),                                                       # RF-1 the performer's step
+        step("nurse", "pair", 0, "completed"),                                                    # RF-1 the referral completes
+        refer("gp", "cancelled", performers=(nurse, pharmacy)),                                   # RF-1
+        step("nurse", "cancelled", 1, "cancelled", reason="x"),                                   # RF-1 the requester's step
+        step("gp", "cancelled", 1, "cancelled", reason="the pharmacy is closed"),                 # RF-1 one Task cancelled
+        step("nurse", "cancelled", 0, "accepted"),                                                # RF-1
+        move("gp", "cancelled", "revoked", reason="the patient moved away"),                      # RF-1 open Tasks cancelled
+        read_version("nurse", "heart", 1), read_version("gp", "pair", 4),                         # RF-4 any version
+        read_version("gp", "heart", 9),                                                           # unknown version
+        read_version("gp-no-link", "heart", 1),                                                   # RF-4 refused
+        history("gp", "pair"), history("gp-no-link", "pair"),                                     # RF-4
+        read_team_version("gp", "individual", 1), read_team_version("pharmacist-no-link", "individual", 1),  # CT-5
         move("gp-no-link", "draft", "revoked"),                                                   # RF-4 refused
         read_referral("patient", "heart"), read_referral("pharmacist", "heart"),                  # RF-4
         read_referral("gp-no-link", "heart"), read_referral("psi-coordinator", "heart"),          # RF-4 refused
@@ -361,10 +449,22 @@ REFUSALS = [
     ("psi-coordinator refers by-psi", "referral-not-allowed", "RF-1"),
     ("gp refers completed-at-once", "invalid-initial-status", "RF-1"),
     ("nurse makes draft active", "not-the-right-party", "RF-1"),
-    ("gp makes heart accepted", "not-the-right-party", "RF-1"),
-    ("nurse makes heart completed", "version-conflict", None),
+    ("gp makes heart's task 0 accepted", "not-the-right-party", "RF-1"),
+    ("nurse makes heart's task 0 completed", "version-conflict", None),
     ("gp makes heart revoked", "invalid-transition", "RF-1"),
-    ("nurse makes expired accepted", "referral-expired", "RF-1"),
+    ("nurse makes expired's task 0 accepted", "referral-expired", "RF-1"),
+    ("nurse makes pair's task 1 accepted", "not-the-right-party", "RF-1"),
+    ("pharmacist makes pair's task 1 rejected", "reason-required", "RF-1"),
+    ("patient makes pair's task 0 accepted", "not-the-right-party", "RF-1"),
+    ("nurse makes pair's task 0 received", "referral-on-hold", "RF-1"),
+    ("nurse makes pair active", "not-the-right-party", "RF-1"),
+    ("nurse makes pair's task 0 failed", "reason-required", "RF-1"),
+    ("gp makes pair's task 0 completed", "not-the-right-party", "RF-1"),
+    ("nurse makes cancelled's task 1 cancelled", "not-the-right-party", "RF-1"),
+    ("gp reads heart version 9", "unknown-version", "RF-4"),
+    ("gp-no-link reads heart version 1", "not-a-party", "RF-4"),
+    ("gp-no-link reads the history of pair", "not-a-party", "RF-4"),
+    ("pharmacist-no-link reads individual version 1", "no-therapeutic-link", "CT-5"),
     ("gp-no-link makes draft revoked", "not-a-party", "RF-4"),
     ("gp-no-link reads heart", "not-a-party", "RF-4"),
     ("psi-coordinator reads heart", "unknown-referral", None),  # IC-A3: for PSI staff, an unknown id
@@ -475,8 +575,8 @@ def test_RF_1_IC_R3_a_reversed_period_is_the_domains_refusal_on_both_faces(live,
     reversed_period = (today, today - timedelta(days=3))
     members: list[Member] = [("practitioner", p["gp"].nihii, None), ("practitioner", p["nurse"].nihii, None)]
     fhir = Fhir(live, personas)
-    assert fhir.refer("gp", "reversed", p["patient"].niss, p["nurse"].nihii, "active", reversed_period) == refusal("end-before-start", "RF-1")
-    assert faces.refer("gp", "reversed", p["patient"].niss, p["nurse"].nihii, "active", reversed_period) == refusal("end-before-start", "RF-1")
+    assert fhir.refer("gp", "reversed", p["patient"].niss, [p["nurse"].nihii], "active", reversed_period) == refusal("end-before-start", "RF-1")
+    assert faces.refer("gp", "reversed", p["patient"].niss, [p["nurse"].nihii], "active", reversed_period) == refusal("end-before-start", "RF-1")
     team = {"resourceType": "CareTeam", "meta": {"profile": [TEAM_PROFILE]}, "status": "active",
             "category": [{"coding": [{"system": KIND_SYSTEM, "code": "clinical-group"}]}],
             "period": {"start": reversed_period[0].isoformat(), "end": reversed_period[1].isoformat()},
