@@ -172,3 +172,25 @@ def test_rp_m1_over_soap_the_counsellor_sees_whether_a_year_passed_the_insurer_t
         assert seen.IncapacityStart is None and seen.IncapacityOneYear is True, key
     insurer = rtw("oa-rtw-coordinator").GetForm(FormId=form.FormId).Form[0]
     assert insurer.IncapacityStart == date(2025, 3, 3) and insurer.IncapacityOneYear is True
+
+
+def test_rp_s1_an_ehealth_assertion_naming_a_regional_role_is_refused_by_the_gateway(live, insured_form) -> None:  # type: ignore[no-untyped-def]
+    """Defence in depth: even if eHealth's STS certified a regional role (it
+    refuses to), the gateway would not take a regional user from it."""
+    from gateway.identity.claims import ATTR_CERT_HOLDER_SSIN, ATTR_PERSON_SSIN, ATTR_RTW_CBE, CERTIFIED_NS, IDENTIFICATION_NS, attr_rtw_role
+
+    dossier, _ = insured_form
+    persona = rtw_persona("reg-counsellor")
+    sts, holder = live.platform.pki.platform("sts"), live.platform.pki.persona("reg-counsellor")
+    now = live.clock.now()
+    attributes = [(IDENTIFICATION_NS, ATTR_CERT_HOLDER_SSIN, [persona.niss]), (IDENTIFICATION_NS, ATTR_PERSON_SSIN, [persona.niss]),
+                  (IDENTIFICATION_NS, ATTR_RTW_CBE, [persona.organisation_cbe or ""]),
+                  (CERTIFIED_NS, attr_rtw_role("reg-counsellor"), ["true"])]
+    assertion = sign_assertion(build_assertion(issuer=STS_ISSUER, subject_niss=persona.niss, subject_cert=holder.certificate,
+                                               attributes=attributes, authentication_method=AM_X509_PKI, not_before=now,
+                                               not_on_or_after=now + timedelta(hours=1), issue_instant=now),
+                               sts.private_key, sts.certificate)
+    wsse = SamlHolderOfKey(etree.tostring(assertion), holder.private_key, holder.certificate, clock=live.clock)
+    client = zeep.Client(live.base_url + "/soap/ReturnToWork/v1?wsdl", wsse=wsse)
+    fault = refused(client.service.GetDossier, DossierId=dossier.DossierId)
+    assert (fault["Rule"], fault["Code"]) == ("RP-S1", "wrong-identity-provider")
