@@ -22,13 +22,15 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from gateway.domain.acts import Act
 from gateway.domain.errors import InvalidInput
 from gateway.domain.principal import Principal, system_principal
 from gateway.domain.rtw import trajectory_policy as rules
 from gateway.domain.rtw.requests import APPROVED, DECIDED, REFUSED, SUBMITTED, Trajectory, iso_week
-from gateway.domain.rtw.trajectory_model import RtwDecision, RtwPublication, RtwRequest
+from gateway.domain.rtw.model import RtwDossier
+from gateway.domain.rtw.trajectory_model import RtwDecision, RtwPublication, RtwRequest, RtwRequestStep
 from gateway.domain.rtw.trajectory_views import RequestView
 
 OUTCOMES = (APPROVED, REFUSED)
@@ -129,8 +131,8 @@ class DecisionService:
                                                                       RtwDecision.published_at.is_(None))
                                             .order_by(RtwDecision.decided_at, RtwDecision.id).limit(batch_size)
                                             .with_for_update(skip_locked=True)).scalars().all()
-                for decision in batch:
-                    self._publish(act, decision, week)
+                self._publish(act, batch, week)
+                for _ in batch:
                     count += 1
                     if after_publication:
                         after_publication(count)
@@ -148,18 +150,28 @@ class DecisionService:
                 progress(done, total)
         return report
 
-    def _publish(self, act: Act, decision: RtwDecision, week: str) -> None:
-        row = act.session.get(RtwRequest, decision.request_id)
-        assert row is not None
-        for recipient in sorted({row.filed_by_cbe, row.insurer_cbe}):
-            exists = act.session.execute(select(RtwPublication.id).where(
-                RtwPublication.decision_id == decision.id, RtwPublication.recipient == recipient)).first()
-            if exists is None:
+    def _publish(self, act: Act, batch: list[RtwDecision], week: str) -> None:
+        """Publish a batch: a line per recipient (the party that filed and the insurer), the request's status and
+        history step, the dossier's last change (RP-R1). The requests, their history and dossiers are read at once."""
+        if not batch:
+            return
+        requests = {r.id: r for r in act.session.execute(
+            select(RtwRequest).where(RtwRequest.id.in_([d.request_id for d in batch]))
+            .options(selectinload(RtwRequest.steps))).scalars()}
+        dossiers = {d.id: d for d in act.session.execute(
+            select(RtwDossier).where(RtwDossier.id.in_({r.dossier_id for r in requests.values()}))).scalars()}
+        for decision in batch:
+            row = requests[decision.request_id]
+            for recipient in sorted({row.filed_by_cbe, row.insurer_cbe}):
                 act.session.add(RtwPublication(id=str(uuid.uuid4()), decision_id=decision.id, request_id=row.id,
                                                recipient=recipient, week=week, published_at=act.now))
-        decision.published_at = act.now
-        self.t.step(act, row, "published", decision.outcome, "RP-F5")
-        act.resource_id = None
+            decision.published_at = act.now
+            row.steps.append(RtwRequestStep(id=str(uuid.uuid4()), seq=len(row.steps) + 1, step="published",
+                                            status=decision.outcome, actor_role=act.principal.role.value, actor_cbe=None,
+                                            rule="RP-F5", note=None, at=act.now))
+            row.status, row.updated_at = decision.outcome, act.now
+            dossiers[row.dossier_id].updated_at = act.now
+        act.session.flush()
 
 
 __all__ = ["DecisionService", "RecordDecision", "RunReport", "check_week"]
