@@ -82,12 +82,18 @@ class TokenBroker:
     def _fetch(self, spec: TokenSpec) -> Token:
         persona = self.persona(spec.persona)
         lifetime = timedelta(seconds=spec.lifetime_seconds)
+        from gateway.domain.rtw.roles import is_rtw_role
+
         if spec.kind == "saml":
             from gateway.ehealth.sts_client import persona_token
 
-            assertion = persona_token(self.idp, self.pki, persona, clock=self.clock, lifetime=lifetime, http=self._http)
+            if is_rtw_role(persona.role):  # return to work: the STS where that partner signs in (RP-S1)
+                from gateway.ehealth.rtw.tokens import rtw_sts_token
+
+                assertion = rtw_sts_token(self.idp, self.pki, persona, clock=self.clock, lifetime=lifetime, http=self._http)
+            else:
+                assertion = persona_token(self.idp, self.pki, persona, clock=self.clock, lifetime=lifetime, http=self._http)
             return Token("saml", spec.persona, assertion, saml_expiry(assertion))
-        from gateway.domain.rtw.roles import is_rtw_role
 
         if is_rtw_role(persona.role):  # return to work: the sign-in of the IdP where that partner signs in (RP-S1)
             from gateway.ehealth.rtw.tokens import rtw_access_token
