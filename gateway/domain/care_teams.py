@@ -15,10 +15,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import or_, select
 
+from gateway.domain import audit_subjects
 from gateway.domain.acts import Act, well_formed_id
 from gateway.domain.context import DomainContext
 from gateway.domain.errors import AccessDenied, Concealed, InvalidInput, NotFound, VersionConflict
@@ -57,14 +58,17 @@ class CareTeamSpec:
     members: tuple[MemberSpec, ...] = field(default_factory=tuple)
 
 
-def team_snapshot(team: CareTeam) -> dict[str, Any]:
-    """What a kept version holds: the team's items, members by pseudonym (never a plaintext NISS)."""
+def team_snapshot(team: CareTeam, subject: Callable[[str], str]) -> dict[str, Any]:
+    """What a kept version holds: the team's items, each member who is a person
+    by ``subject`` (the audit trail's token for them, whose link follows a new
+    number, IC-R5, and is cut when their data are purged, IC-R6): never a
+    pseudonym nor a plaintext NISS."""
     day = lambda d: d.isoformat() if d else None  # noqa: E731
     return {
         "kind": team.kind, "status": team.status, "name": team.name, "managing_organisation": team.managing_organisation,
         "period_start": day(team.period_start), "period_end": day(team.period_end),
-        "members": [{"kind": m.kind, "pseudonym": m.member_pseudonym, "nihii": m.member_nihii, "role": m.role,
-                     "period_start": day(m.period_start), "period_end": day(m.period_end)} for m in team.members],
+        "members": [{"kind": m.kind, "subject": subject(m.member_pseudonym) if m.member_pseudonym else None, "nihii": m.member_nihii,
+                     "role": m.role, "period_start": day(m.period_start), "period_end": day(m.period_end)} for m in team.members],
     }
 
 
@@ -151,15 +155,21 @@ class CareTeamService:
             updated_at=team.updated_at,
         )
 
-    def _version_view(self, team: CareTeam, row: CareTeamVersion) -> CareTeamView:
-        """The team as one kept version shows it (its patient never changes)."""
+    def _version_view(self, team: CareTeam, row: CareTeamVersion, people: dict[str, str]) -> CareTeamView:
+        """The team as one kept version shows it (its patient never changes);
+        ``people``: token -> pseudonym (a purged member's token names no one)."""
         reveal, snap = self.ctx.pseudonyms.reveal, row.snapshot
+
+        def person(member: dict[str, Any]) -> str | None:
+            pseudonym = people.get(member.get("subject") or "")
+            return reveal(pseudonym) if pseudonym else None
+
         return CareTeamView(
             id=team.id, version=row.version, kind=snap["kind"],
             patient_niss=reveal(team.patient_pseudonym) if team.patient_pseudonym else None,
             name=snap["name"], managing_organisation=snap["managing_organisation"], status=snap["status"],
             period_start=_date(snap["period_start"]), period_end=_date(snap["period_end"]),
-            members=tuple(MemberView(m["kind"], reveal(m["pseudonym"]) if m["pseudonym"] else None, m["nihii"], m["role"],
+            members=tuple(MemberView(m["kind"], person(m), m["nihii"], m["role"],
                                      _date(m["period_start"]), _date(m["period_end"])) for m in snap["members"]),
             updated_at=row.at if isinstance(row.at, datetime) else datetime.fromisoformat(str(row.at)),
         )
@@ -167,8 +177,9 @@ class CareTeamService:
     def _record(self, act: Act, team: CareTeam, action: str) -> None:
         """Keep the version the act just made."""
         act.session.flush()
+        subject = lambda pseudonym: audit_subjects.token_for(act.session, pseudonym, act.now)  # noqa: E731
         act.session.add(CareTeamVersion(care_team_id=team.id, version=team.version, action=action, at=act.now,
-                                        actor_role=act.principal.role.value, snapshot=team_snapshot(team)))
+                                        actor_role=act.principal.role.value, snapshot=team_snapshot(team, subject)))
         act.session.flush()
 
     def _fill(self, act: Act, team: CareTeam, spec: CareTeamSpec, patient: str | None, members: list[tuple[MemberSpec, str | None]]) -> None:
@@ -253,7 +264,9 @@ class CareTeamService:
                 raise NotFound("unknown-version", f"Care team {team.id} has no version {version}; it is at version {team.version}.",
                                rule="CT-5", path="version")
             act.detail["returned"] = len(rows)
-            return [self._version_view(team, row) for row in rows]
+            tokens = {m["subject"] for row in rows for m in row.snapshot["members"] if m.get("subject")}
+            people = audit_subjects.pseudonyms_of(act.session, tokens)
+            return [self._version_view(team, row, people) for row in rows]
 
         action = "care-team.read" if version is not None else "care-team.history"
         return self.ctx.runner.run(principal, action, body, channel=channel, resource_type="care-team", resource_id=team_id)

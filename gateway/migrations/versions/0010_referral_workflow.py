@@ -14,6 +14,9 @@ Create Date: 2026-12-02 19:00:00
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timezone
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -75,24 +78,36 @@ def _carry_over() -> None:
                                     "WHERE role = 'performer' ORDER BY id")):
         parties.setdefault(row.referral_id, []).append([row.id, row.task_status, row.task_reason])
     rows = [{"referral_id": r.id, "version": r.version, "action": "carried-over", "at": r.updated_at, "actor_role": "system",
-             "snapshot": {"status": r.status, "status_reason": None, "updated_at": str(r.updated_at), "tasks": parties.get(r.id, [])}}
+             "snapshot": {"status": r.status, "status_reason": None, "tasks": parties.get(r.id, [])}}
             for r in bind.execute(sa.text("SELECT id, version, status, updated_at FROM referral"))]
     if rows:
         op.bulk_insert(versions, rows)
     teams = sa.table("care_team_version", sa.column("care_team_id"), sa.column("version"), sa.column("action"), sa.column("at"),
                      sa.column("actor_role"), sa.column("snapshot", sa.JSON()))
     members: dict[str, list[dict[str, object]]] = {}
+    tokens = {row.pseudonym: row.token for row in bind.execute(sa.text("SELECT token, pseudonym FROM audit_subject"))}
+    subjects = sa.table("audit_subject", sa.column("token"), sa.column("pseudonym"), sa.column("created_at"))
+
+    def subject(pseudonym: str | None) -> str | None:
+        """A member who is a person is named by their audit token, never by pseudonym (IC-R5, IC-R6)."""
+        if pseudonym is None:
+            return None
+        if pseudonym not in tokens:
+            tokens[pseudonym] = "s-" + uuid.uuid4().hex
+            op.bulk_insert(subjects, [{"token": tokens[pseudonym], "pseudonym": pseudonym, "created_at": datetime.now(timezone.utc)}])
+        return tokens[pseudonym]
+
     for m in bind.execute(sa.text("SELECT care_team_id, kind, member_pseudonym, member_nihii, role, period_start, period_end "
-                                  "FROM care_team_member ORDER BY id")):
+                                  "FROM care_team_member ORDER BY id")).all():
         members.setdefault(m.care_team_id, []).append({
-            "kind": m.kind, "pseudonym": m.member_pseudonym, "nihii": m.member_nihii, "role": m.role,
+            "kind": m.kind, "subject": subject(m.member_pseudonym), "nihii": m.member_nihii, "role": m.role,
             "period_start": str(m.period_start) if m.period_start else None,
             "period_end": str(m.period_end) if m.period_end else None})
     rows = [{"care_team_id": t.id, "version": t.version, "action": "carried-over", "at": t.updated_at, "actor_role": "system",
              "snapshot": {"kind": t.kind, "status": t.status, "name": t.name, "managing_organisation": t.managing_organisation,
                           "period_start": str(t.period_start) if t.period_start else None,
                           "period_end": str(t.period_end) if t.period_end else None,
-                          "updated_at": str(t.updated_at), "members": members.get(t.id, [])}}
+                          "members": members.get(t.id, [])}}
             for t in bind.execute(sa.text("SELECT id, version, kind, status, name, managing_organisation, period_start, period_end, "
                                           "updated_at FROM care_team"))]
     if rows:
