@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any, Callable
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from gateway.domain import audit_subjects
 from gateway.domain.acts import Act, well_formed_id
@@ -287,6 +288,7 @@ class CareTeamService:
             if patient != niss:
                 raise InvalidInput("care-team-patient-fixed", "A care team's patient cannot change; create another team.", path="subject")
             self._fill(act, team, spec, patient, members)
+            flag_modified(team, "updated_at")  # every update is a new version, even of the same items at the same instant
             self._record(act, team, "update")
             return self._view(team)
 

@@ -32,6 +32,7 @@ from datetime import date
 from typing import Any, Callable
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import flag_modified
 
 from gateway.domain.acts import Act, well_formed_id
 from gateway.domain.context import DomainContext
@@ -329,6 +330,7 @@ class ReferralService:
                 self._task_step(act, r, current, target, mine, wanted, reason)
             self._check_version(r, expected_version)
             r.updated_at = act.now
+            flag_modified(r, "updated_at")  # a Task's step is a new version of its referral, even at the same instant
             self._record(act, r, f"task:{wanted}" if target is not None else wanted)
             return self._view(r, act.today)
 

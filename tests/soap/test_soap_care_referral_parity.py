@@ -523,8 +523,16 @@ def audit_since(gw: Any, seq: int) -> list[dict[str, Any]]:
 
 
 def domain_state(gw: Any) -> dict[str, list[dict[str, Any]]]:
+    """The stored rows; a kept care-team version names its members who are people by a random
+    token (as the audit trail does): compare whom it names."""
+    subjects = AuditSubject.__table__
     with gw.db.engine.connect() as connection:
-        return {model.__table__.name: [dict(r._mapping) for r in connection.execute(select(model.__table__))] for model in DOMAIN_TABLES}
+        state = {model.__table__.name: [dict(r._mapping) for r in connection.execute(select(model.__table__))] for model in DOMAIN_TABLES}
+        named = {token: pseudonym for token, pseudonym in connection.execute(select(subjects.c.token, subjects.c.pseudonym))}
+    for row in state["care_team_version"]:
+        row["snapshot"] = {**row["snapshot"], "members": [{**m, "subject": named.get(m["subject"], m["subject"])}
+                                                          for m in row["snapshot"]["members"]]}
+    return state
 
 
 def channels(gw: Any) -> set[str]:
