@@ -20,5 +20,6 @@ def test_rtw_suites_pass_against_the_gateway_twice(live, wall_clock, tmp_path: P
         err = capsys.readouterr().err
         assert status == 0, f"run {attempt} failed:\n{err}"
         assert "PASSED: 2 suite(s)" in err and "✗" not in err
-        for rule in ("RP-S1", "RP-A1", "RP-A4", "RP-A5", "RP-A6", "RP-F1", "RP-M1"):
+        for rule in ("RP-S1", "RP-A1", "RP-A4", "RP-A5", "RP-A6", "RP-F1", "RP-M1", "RP-F3", "RP-F4", "RP-F5", "RP-F6", "RP-F7",
+                     "RP-F8", "RP-F9", "RP-R3", "RF-2"):
             assert rule in (tmp_path / str(attempt) / "testreport.json").read_text(encoding="utf-8")
