@@ -29,6 +29,8 @@ def capability_statement(base: str, handlers: list[ResourceHandler]) -> dict[str
             ],
             "operation": OPERATIONS,
         }
+        if not entry["searchParam"]:  # a type served without search (R4: an array is never empty)
+            del entry["searchParam"]
         if h.profile:
             entry["profile"] = h.profile
         if getattr(h, "supported_profiles", ()):  # a type whose resources follow several profiles (Task)

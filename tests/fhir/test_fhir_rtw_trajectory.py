@@ -159,12 +159,27 @@ def test_rp_f8_medical_data_are_a_communication_to_inamis_inspector_only(as_, do
         assert refusal(as_(key).get(f"Communication/{mid}"), 403)["rule"] == "RP-A6", key
 
 
-def test_rp_f7_the_hours_list_is_a_list_per_party(live, as_, regional, personas) -> None:  # type: ignore[no-untyped-def]
-    from tests.soap.test_soap_rtw import soap_clients
+def hours(training: str, day: str, value: int) -> dict[str, Any]:
+    return {"resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": "https://care-gateway.be/fhir/CodeSystem/rtw-statistic", "code": "hours"}]},
+            "focus": [{"identifier": {"system": "https://care-gateway.be/fhir/NamingSystem/rtw-training", "value": training}}],
+            "effectiveDateTime": day, "valueQuantity": {"value": value, "unit": "h", "system": "http://unitsofmeasure.org", "code": "h"}}
 
+
+def test_rp_f7_the_regional_service_reports_hours_as_an_observation(live, as_, regional) -> None:  # type: ignore[no-untyped-def]
+    training = regional["extension"][1]["id"]
+    today = live.clock.today().isoformat()
+    assert refusal(as_("oa-team").post("Observation", hours(training, today, 3)), 403)["rule"] == "RP-F7"
+    reported = as_("reg-list-manager").post("Observation", hours(training, today, 3))
+    assert reported.status_code == 201, reported.text
+    valid(reported.json(), "http://hl7.org/fhir/StructureDefinition/Observation")
+    assert reported.json()["basedOn"][0]["reference"] == f"ServiceRequest/{regional['id']}"
+
+
+def test_rp_f7_the_hours_list_is_a_list_per_party(live, as_, regional) -> None:  # type: ignore[no-untyped-def]
     training = regional["extension"][0]["id"]
     today = live.clock.today()
-    soap_clients(live, personas)("reg-counsellor").ReportHours(TrainingId=training, PerformedOn=today, Hours=7)
+    assert as_("reg-counsellor").post("Observation", hours(training, today.isoformat(), 7)).status_code == 201
     period = {"code": "https://care-gateway.be/fhir/CodeSystem/rtw-list|hours",
               "date": [f"ge{today.replace(day=1).isoformat()}", f"le{today.isoformat()}"]}
     for key in ("reg-list-manager", "oa-rtw-coordinator", "inami-expert"):
@@ -172,9 +187,9 @@ def test_rp_f7_the_hours_list_is_a_list_per_party(live, as_, regional, personas)
         assert found.status_code == 200, found.text
         listed = found.json()["entry"][0]["resource"]
         valid(listed, "http://hl7.org/fhir/StructureDefinition/List")
-        entry, = listed["entry"]
-        hours = {p["url"]: next(v for k, v in p.items() if k.startswith("value")) for p in entry["extension"][0]["extension"]}
-        assert (entry["item"]["reference"], hours["training"], hours["performed"]) == (f"ServiceRequest/{regional['id']}", training, 7)
+        entry = next(e for e in listed["entry"] if e["item"]["display"] == "Logistics planner")
+        parts = {p["url"]: next(v for k, v in p.items() if k.startswith("value")) for p in entry["extension"][0]["extension"]}
+        assert (entry["item"]["reference"], parts["training"], parts["performed"]) == (f"ServiceRequest/{regional['id']}", training, 7)
     assert "entry" not in as_("reg-counsellor-forem").get("List", **period).json()["entry"][0]["resource"]
 
 

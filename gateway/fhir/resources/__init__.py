@@ -30,9 +30,9 @@ def all_handlers() -> list[ResourceHandler]:
                  RtwTaskDispatch(TaskDispatch(TaskHandler(), RightsTaskHandler()), RtwStepHandler())]
     from gateway.fhir.resources.rtw_message import CommunicationHandler  # return-to-work messages (RP-F6, RP-F8)
 
-    from gateway.fhir.resources.rtw_lists import HoursListHandler, MeasureReportHandler  # RP-F7 hours, RP-R3 statistics
+    from gateway.fhir.resources.rtw_lists import HoursListHandler, HoursReportHandler, MeasureReportHandler  # RP-F7, RP-R3
 
-    handlers += [CommunicationHandler(), HoursListHandler(), MeasureReportHandler()]
+    handlers += [CommunicationHandler(), HoursListHandler(), HoursReportHandler(), MeasureReportHandler()]
     # directory and audit
     from gateway.fhir.resources.audit import audit_handlers
     from gateway.fhir.resources.directory import directory_handlers

@@ -6,6 +6,8 @@ the anonymous statistics (RP-R3).
   item the request (ServiceRequest/rtw-<id>, display the training) and an
   rtw-hours extension (the training, hours planned, hours performed in the
   period). No medical information.
+- ``POST Observation`` (code rtw-statistic#hours, basedOn the request, focus
+  the training): the regional service reports hours performed (RP-F7).
 - ``MeasureReport?period=2026-01&period=2026-06&stratifier=region`` answers,
   to INAMI, a summary MeasureReport per month: a group per count
   (rtw-statistic: requests, decisions, trainings, hours), each stratified
@@ -22,7 +24,7 @@ from datetime import date
 from typing import Any
 
 from gateway.domain.rtw.statistics import MEASURES, Cell, Group, Release
-from gateway.fhir.handler import CHANNEL, Call, ResourceHandler, SearchParam, SearchResult
+from gateway.fhir.handler import CHANNEL, Call, ResourceHandler, SearchParam, SearchResult, Written
 from gateway.fhir.outcome import FhirError
 from gateway.fhir.resources.common import instant, values_of
 from gateway.fhir.resources.listing import page
@@ -152,4 +154,52 @@ class MeasureReportHandler(ResourceHandler):
         return page([report_to_fhir(release, group, now) for group in release.groups], count, cursor)
 
 
-__all__ = ["HoursListHandler", "MeasureReportHandler", "report_to_fhir"]
+
+
+TRAINING_SYSTEM = f"{BASE}/NamingSystem/rtw-training"
+UCUM = "http://unitsofmeasure.org"
+
+
+def hours_to_fhir(view: Any) -> dict[str, Any]:
+    """Hours reported in a training, as the Observation the regional service posted."""
+    return {"resourceType": "Observation", "id": f"rtw-hours-{view.id}", "status": "final",
+            "code": {"coding": [{"system": STATISTIC, "code": "hours"}]},
+            "basedOn": [{"reference": f"ServiceRequest/rtw-{view.request_id}"}],
+            "focus": [{"identifier": {"system": TRAINING_SYSTEM, "value": view.training_id}}],
+            "effectiveDateTime": view.performed_on.isoformat(),
+            "valueQuantity": {"value": view.hours, "unit": "h", "system": UCUM, "code": "h"}}
+
+
+class HoursReportHandler(ResourceHandler):
+    """The regional service reports hours performed in a training (RP-F7): an Observation of code
+    rtw-statistic#hours, based on the request, its focus the training, effective the day, value in hours."""
+
+    resource_type = "Observation"
+    interactions = ("create",)
+    documentation = ("Hours performed in a return-to-work training, reported by the regional service the request is "
+                     f"referred to (RP-F7): code {STATISTIC}#hours, basedOn ServiceRequest/rtw-<id>, focus the training "
+                     f"({TRAINING_SYSTEM}|<training id>), effectiveDateTime the day, valueQuantity in h (UCUM).")
+    paths = {"training": "Observation.focus", "hours": "Observation.valueQuantity", "performed_on": "Observation.effectiveDateTime"}
+
+    def create(self, call: Call, resource: dict[str, Any]) -> Written:
+        codes = [c for c in (resource.get("code") or {}).get("coding", []) if c.get("system") == STATISTIC]
+        if [c.get("code") for c in codes] != ["hours"]:
+            raise FhirError.simple(422, "invalid", f"Observation.code is {STATISTIC}#hours: the hours performed in a training.",
+                                   expression="Observation.code", error_code="unsupported-observation", rule="RP-F7")
+        training = next((f.get("identifier", {}).get("value") for f in resource.get("focus", [])
+                         if (f.get("identifier") or {}).get("system") == TRAINING_SYSTEM), None)
+        quantity = resource.get("valueQuantity") or {}
+        if not training or quantity.get("code", "h") != "h" or not isinstance(quantity.get("value"), int):
+            raise FhirError.simple(422, "required", f"Name the training in focus ({TRAINING_SYSTEM}|<id>) and the whole hours "
+                                   "in valueQuantity (UCUM h).", expression="Observation", error_code="invalid-hours-report",
+                                   rule="RP-F7")
+        try:
+            day = date.fromisoformat(str(resource.get("effectiveDateTime") or "")[:10])
+        except ValueError:
+            raise FhirError.simple(422, "required", "effectiveDateTime is the day the hours were performed.",
+                                   expression="Observation.effectiveDateTime", error_code="invalid-date", rule="RP-F7") from None
+        view = call.cases.return_to_work.lists.report_hours(call.principal, training, day, quantity["value"], channel=CHANNEL)
+        return Written(hours_to_fhir(view), True)
+
+
+__all__ = ["HoursListHandler", "HoursReportHandler", "MeasureReportHandler", "report_to_fhir"]
