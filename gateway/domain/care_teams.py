@@ -258,7 +258,7 @@ class CareTeamService:
             self._can_read(act, team)
             query = select(CareTeamVersion).where(CareTeamVersion.care_team_id == team.id)
             if version is not None:
-                query = query.where(CareTeamVersion.version == version)
+                query = query.where(CareTeamVersion.version == min(max(version, 0), 2**31 - 1))  # an integer column's range
                 act.detail["version"] = version
             rows = act.session.execute(query.order_by(CareTeamVersion.version)).scalars().all()
             if version is not None and not rows:

@@ -277,7 +277,7 @@ class ReferralService:
             self._require_read(act, r)
             query = select(ReferralVersion).where(ReferralVersion.referral_id == r.id)
             if version is not None:
-                query = query.where(ReferralVersion.version == version)
+                query = query.where(ReferralVersion.version == min(max(version, 0), 2**31 - 1))  # an integer column's range
                 act.detail["version"] = version
             rows = act.session.execute(query.order_by(ReferralVersion.version)).scalars().all()
             if version is not None and not rows:

@@ -86,7 +86,7 @@ class CareTeamHandler(ResourceHandler):
         return self.to_fhir(call.cases.care_teams.get(call.principal, id, channel=CHANNEL))
 
     def vread(self, call: Call, id: str, vid: str) -> dict[str, Any]:
-        if not vid.isdigit() or not 0 < len(vid) < 10:
+        if not (vid.isascii() and vid.isdigit()) or not 0 < len(vid) < 10:
             raise FhirError.simple(404, "not-found", f"CareTeam/{id} has no version {vid!r}.", error_code="unknown-version",
                                    expression="CareTeam.meta.versionId")
         return self.to_fhir(call.cases.care_teams.versions(call.principal, id, int(vid), channel=CHANNEL)[0])

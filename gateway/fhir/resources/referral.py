@@ -182,7 +182,7 @@ def _fixed_items(view: ReferralView) -> dict[str, Any]:
 
 
 def _version_number(kind: str, id: str, vid: str) -> int:
-    if not vid.isdigit() or not 0 < len(vid) < 10:
+    if not (vid.isascii() and vid.isdigit()) or not 0 < len(vid) < 10:
         raise FhirError.simple(404, "not-found", f"{kind}/{id} has no version {vid!r}.", error_code="unknown-version",
                                expression=f"{kind}.meta.versionId")
     return int(vid)
