@@ -25,7 +25,7 @@ from gateway.ehealth.rtw.tokens import rtw_access_token
 from gateway.fhir.resources.rtw_request import STEP_PROFILE, STEP_SYSTEM
 from tests.fhir.fhir_asserts import issue
 from tests.fhir.test_fhir_rtw import dossier as dossier_body, form as form_body
-from tests.fhir.test_fhir_rtw_trajectory import message, request_body
+from tests.fhir.test_fhir_rtw_trajectory import hours, message, request_body
 from tests.soap.conftest import fault_detail
 from tests.soap.test_soap_rtw import fill, soap_clients
 
@@ -79,6 +79,18 @@ class FhirFace:
     def decisions(self, who: str, week: str) -> Any:
         answer = self._do("GET", who, "Task", params={"code": f"{STEP_SYSTEM}|decision", "week": week})
         return answer if isinstance(answer, tuple) else len(answer.get("entry", []))
+
+    def training(self, who: str, request: str) -> str:
+        return self._do("GET", who, f"ServiceRequest/rtw-{request}")["extension"][0]["id"]  # type: ignore[index]
+
+    def report(self, who: str, training: str, day: str, value: int) -> Any:
+        answer = self._do("POST", who, "Observation", json=hours(training, day, value))
+        return answer if isinstance(answer, tuple) else answer["valueQuantity"]["value"]
+
+    def hours(self, who: str, day: str) -> Any:
+        answer = self._do("GET", who, "List", params={"code": "https://care-gateway.be/fhir/CodeSystem/rtw-list|hours",
+                                                      "date": [f"ge{day}", f"le{day}"]})
+        return answer if isinstance(answer, tuple) else len(answer["entry"][0]["resource"].get("entry", []))
 
     def send(self, who: str, dossier: str, recipient: str, kind: str = "message") -> Any:
         answer = self._do("POST", who, "Communication", json=message(f"rtw-{dossier}", recipient, "Hello", kind=kind))
@@ -136,6 +148,17 @@ class SoapFace:
         answer = self._do(who, "GetDecisionList", WeekFrom=week)
         return answer if isinstance(answer, tuple) else len(answer.Line)
 
+    def training(self, who: str, request: str) -> str:
+        return self._do(who, "GetRequest", RequestId=request).Request[0].Training[0].TrainingId
+
+    def report(self, who: str, training: str, day: str, value: int) -> Any:
+        answer = self._do(who, "ReportHours", TrainingId=training, PerformedOn=day, Hours=value)
+        return answer if isinstance(answer, tuple) else answer.Hours
+
+    def hours(self, who: str, day: str) -> Any:
+        answer = self._do(who, "GetHoursList", From=day, To=day)
+        return answer if isinstance(answer, tuple) else len(answer.Line)
+
     def send(self, who: str, dossier: str, recipient: str, kind: str = "message") -> Any:
         if kind == "medical":
             answer = self._do(who, "SendMedicalData", DossierId=dossier, Body="Hello")
@@ -179,6 +202,10 @@ def scenario(face: Any, live: Any) -> list[Outcome]:
     keep(face.decisions("reg-list-manager", week), lambda n: n)                          # RP-F7
     keep(face.decisions("reg-counsellor-forem", week), lambda n: n)                      # RP-F7 filtered
     keep(face.decisions("prev-admin", week))                                             # RP-F7
+    training, day = face.training("reg-counsellor", request), live.clock.today().isoformat()
+    keep(face.report("oa-team", training, day, 6))                                       # RP-F7 not the insurer's
+    keep(face.report("reg-list-manager", training, day, 6), lambda n: n)                 # RP-F7
+    keep(face.hours("oa-rtw-coordinator", day), lambda n: n)                             # RP-F7
     mid = keep(face.send("reg-counsellor", dossier, "inami"))                            # RP-F6
     keep(face.read_message("oa-team", mid))                                              # RP-F6
     keep(face.send("oa-team", dossier, "inami", "medical"))                              # RP-F8
@@ -188,6 +215,10 @@ def scenario(face: Any, live: Any) -> list[Outcome]:
     keep(face.statistics("oa-team", month))                                              # RP-R3
     keep(face.statistics("inami-expert", month), lambda n: n)                            # RP-R3
     return seen
+
+
+def hours_state(s: Any) -> list[Any]:
+    return sorted((h.performed_on, h.hours) for h in s.execute(select(RtwHours)).scalars())
 
 
 TABLES = (RtwHours, RtwPublication, RtwDecision, RtwRequestStep, RtwTraining, RtwMessage, RtwRequest, RtwForm, RtwDossier)
@@ -203,6 +234,7 @@ def state(live: Any) -> dict[str, Any]:
         decisions = sorted((d.outcome, d.costs_granted_cents, d.decided_by_role, d.week, d.published_at is not None)
                            for d in s.execute(select(RtwDecision)).scalars())
         publications = sorted((p.recipient, p.week) for p in s.execute(select(RtwPublication)).scalars())
+        hours_rows = hours_state(s)
         messages = sorted((m.kind, m.sender, m.recipient, m.sender_role, m.body) for m in s.execute(select(RtwMessage)).scalars())
         audit = [(r.action, r.outcome, r.code, r.rule, r.actor_role, r.actor_organisation, r.channel)
                  for r in s.execute(select(AuditRecord).where(AuditRecord.action.like("rtw.%"),
@@ -210,7 +242,7 @@ def state(live: Any) -> dict[str, Any]:
                                                               AuditRecord.action.not_like("rtw.form.%"))
                                     .order_by(AuditRecord.seq)).scalars()]
     return {"requests": requests, "steps": steps, "trainings": trainings, "decisions": decisions,
-            "publications": publications, "messages": messages, "audit": audit}
+            "publications": publications, "messages": messages, "hours": hours_rows, "audit": audit}
 
 
 def reset(live: Any) -> None:
@@ -236,15 +268,16 @@ def test_rp_f3_to_rp_r3_both_faces_answer_the_same_outcomes_with_the_same_rules(
     refused = [o[1:] for o in runs["soap"]["outcomes"] if o[0] == "refused"]
     assert refused == [("RP-F3", "valid-form-required"), ("RP-F3", "request-not-allowed"), ("RF-2", "not-a-party"),
                        ("RP-F4", "validation-not-allowed"), ("RP-F5", "decision-not-allowed"),
-                       ("RP-F5", "invalid-costs-granted"), ("RP-F7", "no-list"), ("RP-F6", "not-in-conversation"),
+                       ("RP-F5", "invalid-costs-granted"), ("RP-F7", "no-list"), ("RP-F7", "hours-not-allowed"),
+                       ("RP-F6", "not-in-conversation"),
                        ("RP-F8", "medical-sender"), ("RP-A6", "not-a-physician-of-the-exchange"),
                        ("RP-R3", "statistics-for-inami")]
     shown = [o[1] for o in runs["soap"]["outcomes"] if o[0] == "ok" and o[1] is not None]
-    assert shown == ["on-hold", "active", "completed", 1, 0, "read", 1]
+    assert shown == ["on-hold", "active", "completed", 1, 0, 6, 1, "read", 1]
 
 
 def test_rf_2_rp_f5_both_faces_leave_the_same_state(runs) -> None:  # type: ignore[no-untyped-def]
-    for key in ("requests", "steps", "trainings", "decisions", "publications", "messages"):
+    for key in ("requests", "steps", "trainings", "decisions", "publications", "messages", "hours"):
         assert runs["fhir"][key] == runs["soap"][key], key
     assert len(runs["soap"]["requests"]) == 2 and len(runs["soap"]["publications"]) == 2
 
