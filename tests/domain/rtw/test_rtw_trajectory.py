@@ -275,3 +275,16 @@ def test_rp_r1_the_trajectory_is_purged_with_its_dossier(rtw: ReturnToWork, doss
     assert dossier.id in report.dossiers
     with gw.ctx.db.transaction() as s:
         assert s.get(RtwRequest, request.id) is None
+
+
+def test_rp_r3_a_small_cell_is_suppressed_and_the_cell_that_would_give_it_away_through_the_total(rtw: ReturnToWork, dossier, who) -> None:  # type: ignore[no-untyped-def]
+    for kind, count in (("training", 6), ("coaching", 2)):
+        for _ in range(count):
+            rtw.requests.file(who("oa-rtw-coordinator"), FileRequest(dossier.id, kind, "A project", TRAININGS[:1]))
+    group, = rtw.statistics.release(who("inami-inspector"), "2026-06", by="kind").groups
+    cells = {c.value: c for c in group.cells}
+    assert (cells["coaching"].suppressed, cells["coaching"].requests) == (PRIMARY, None)  # 2 < 5
+    assert (cells["training"].suppressed, cells["training"].trainings) == (COMPLEMENTARY, None)  # else 8 - 6 = 2
+    assert (group.total.requests, group.total.trainings, group.total.suppressed) == (8, 8, None)
+    exported = rtw.statistics.export("2026-06", by="kind")
+    assert exported.groups == (group,)  # the CLI export releases the same table
