@@ -127,3 +127,14 @@ def test_PN_2_consent_before_screening_and_unknown_ids(gw, personas, team):
     assert err.value.rule == "PN-2"
     with pytest.raises(NotFound):
         gw.perinatal.screen(personas["gp"].principal(), "no-such-episode", ALL_CLEAR)
+
+
+def test_PN_2_a_perinatal_referral_needs_her_consent_in_force_through_the_referral_workflow_too(gw, personas):
+    from gateway.domain.referrals import ReferralSpec
+
+    spec = ReferralSpec(patient_niss=personas["patient-2"].niss, category="perinatal-support", service_requested="housing support",
+                        programme="perinatal", performers=(PerformerSpec(nihii=personas["nurse"].nihii),))
+    with pytest.raises(AccessDenied) as err:  # no follow-up, so no consent: the registered guard refuses
+        gw.referrals.create(personas["gp"].principal(), spec)
+    assert (err.value.code, err.value.rule) == ("no-consent", "PN-2")
+    assert gw.referrals.create(personas["gp"].principal(), ReferralSpec(**{**spec.__dict__, "programme": "general"})).programme == "general"
