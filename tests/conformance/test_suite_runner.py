@@ -38,7 +38,7 @@ def shipped():  # type: ignore[no-untyped-def]
 def test_the_shipped_suites_are_valid_and_cover_the_issue() -> None:
     suites = {s.id: s for s in shipped()}
     assert set(suites) == {"inclusion-lifecycle-fhir", "inclusion-lifecycle-soap", "research-consent", "care-team", "referral",
-                           "access-rules", "security-negatives", "rtw-fhir", "rtw-soap"}
+                           "access-rules", "security-negatives", "rtw-fhir", "rtw-soap", "perinatal-fhir", "perinatal-soap"}
     access = suites["access-rules"]
     assert set(access.rules) == SPEC_RULES and SPEC_RULES <= {s.id for s in access.steps}  # each IC-A rule is a step
     mutations = {s.spec.get("mutation") for s in suites["security-negatives"].steps if s.action == "soap-raw"}

@@ -212,6 +212,13 @@ def test_RF_1_task_updates_are_version_checked(live, fhir_client, fhir_token, pe
     assert valid(fhir_client("nurse").execute(f"Task/task-{made['id']}/_history/1", method="get"))["status"] == "requested"
     assert valid(fhir_client("nurse").execute(f"Task/task-{made['id']}/_history/2", method="get"))["status"] == "accepted"
     assert send(live.base_url, nurse, "GET", f"Task/task-{made['id']}/_history/3").status_code == 404
+    history = send(live.base_url, nurse, "GET", f"Task/task-{made['id']}/_history").json()
+    assert history["type"] == "history"
+    assert [(e["resource"]["meta"]["versionId"], e["resource"]["status"]) for e in history["entry"]] == [("2", "accepted"), ("1", "requested")]
+    stranger = send(live.base_url, fhir_token("gp-no-link"), "GET", f"Task/task-{made['id']}/_history")
+    unknown = send(live.base_url, fhir_token("gp-no-link"), "GET", "Task/task-999999999/_history")
+    assert stranger.status_code == 403 and issue(stranger.json())["rule"] == "RF-4"  # as a read of the Task (ids are random)
+    assert unknown.status_code == 404 and issue(unknown.json())["error"] == "unknown-referral"
 
 
 def test_RF_1_several_performers_each_move_their_own_task(live, fhir_client, fhir_token, personas):
@@ -395,4 +402,4 @@ def test_capability_statement_lists_the_referral_interactions(live):
     assert [p["name"] for p in entries["ServiceRequest"]["searchParam"]] == ["patient-identifier", "status", "dossier", "category"]
     # Task also carries rights requests (DS-2..DS-4), searched by code, and return-to-work steps (RP-F4, RP-F5), by week
     assert [p["name"] for p in entries["Task"]["searchParam"]] == ["focus", "patient-identifier", "status", "code", "week"]
-    assert {i["code"] for i in entries["Task"]["interaction"]} == {"read", "vread", "create", "update", "search-type"}
+    assert {i["code"] for i in entries["Task"]["interaction"]} == {"read", "vread", "history-instance", "create", "update", "search-type"}

@@ -50,7 +50,7 @@ def test_the_description_names_each_fhir_type_with_its_search_parameters_and_bod
         interactions = {i["code"] for i in resource["interaction"]}
         if "search-type" in interactions:
             named = {p["name"] for p in description["paths"][f"/fhir/{kind}"]["get"]["parameters"]}
-            assert {p["name"] for p in resource["searchParam"]} <= named, kind
+            assert {p["name"] for p in resource.get("searchParam", [])} <= named, kind
         if "read" in interactions:
             assert "get" in description["paths"][f"/fhir/{kind}/{{id}}"], kind
         assert description["components"]["schemas"][kind]["properties"]["resourceType"]["enum"] == [kind]

@@ -24,6 +24,17 @@ def wait_for(driver: Any, css: str) -> Any:
     return WebDriverWait(driver, 60).until(ready.presence_of_element_located((By.CSS_SELECTOR, css)))
 
 
+def wait_for_text(driver: Any, css: str, text: str) -> Any:
+    """The element once it shows ``text``: a form's answer page may replace the
+    page found first, so the search is repeated until the text is there."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 60).until(ready.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+    return driver.find_element(By.CSS_SELECTOR, css)
+
+
 def severe_logs(driver: Any) -> list[str]:
     return [entry["message"] for entry in driver.get_log("browser")
             if entry["level"] == "SEVERE" and "/favicon.ico" not in entry["message"]]  # the site has no icon
@@ -111,7 +122,7 @@ def test_the_console_shows_the_calls_the_platform_answered(console, live) -> Non
     from selenium.webdriver.common.by import By
 
     console.find_element(By.ID, "saml-expired-visa").click()
-    status = wait_for(console, "#status")
+    status = wait_for_text(console, "#status", "sts-visa-invalid")
     assert "sts-visa-invalid" in status.text and status.get_attribute("role") == "alert"
     console.get(live.url("/sandbox/console/"))
     rows = [[td.text for td in row.find_elements(By.TAG_NAME, "td")]
@@ -143,7 +154,7 @@ def test_a_death_announced_in_the_console(console, live) -> None:
     day = live.clock.today().isoformat()
     console.execute_script("arguments[0].value = arguments[1]", console.find_element(By.ID, "death-date"), day)
     console.find_element(By.ID, "announce-death").click()
-    status = wait_for(console, "#status.ok")
+    status = wait_for_text(console, "#status.ok", "Announced")
     assert status.text.startswith(f"Announced: the death of {person.niss} on {day}")
     row = next(r for r in console.find_elements(By.CSS_SELECTOR, "#people tbody tr")
                if r.find_elements(By.TAG_NAME, "td")[0].text == person.niss)

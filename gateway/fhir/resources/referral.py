@@ -288,7 +288,7 @@ def _unknown_task(id: str) -> FhirError:
 class TaskHandler(ResourceHandler):
     resource_type = "Task"
     profile = TASK_PROFILE
-    interactions = ("read", "vread", "create", "update", "search-type")
+    interactions = ("read", "vread", "history-instance", "create", "update", "search-type")
     documentation = (
         "A referral at one of its performers (RF-1): one Task per named performer, id task-<referral id> for the first "
         "and task-<referral id>-<n> for the n-th, focus the ServiceRequest, owner the performer, restriction.period the "

@@ -246,6 +246,9 @@ class TaskDispatch(ResourceHandler):
     def vread(self, call: Call, id: str, vid: str) -> dict[str, Any]:
         return self._by_id(id).vread(call, id, vid)
 
+    def history_instance(self, call: Call, id: str) -> list[tuple[dict[str, Any], str, str]]:
+        return self._by_id(id).history_instance(call, id)
+
     def create(self, call: Call, resource: dict[str, Any]) -> Written:
         return (self.rights if is_rights_task(resource) else self.referral).create(call, resource)
 
