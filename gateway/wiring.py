@@ -172,6 +172,7 @@ def _perinatal(ctx: DomainContext, referrals: ReferralService) -> Any:
 
     service = PerinatalService(ctx, referrals)
     referrals.register_guard("perinatal", service.referral_guard)  # PN-2 on every perinatal referral act
+    referrals.register_basis("perinatal", service.referral_basis)  # RF-3: the follow-up, screening and domain it rests on
     return service
 
 

@@ -32,6 +32,7 @@ from datetime import date
 from typing import Any, Callable
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.attributes import flag_modified
 
 from gateway.domain.acts import Act, well_formed_id
@@ -74,6 +75,7 @@ OPERATIONS = ("create", "read", "transition", "search")
 TASK_PREFIX = "task-"
 
 Guard = Callable[[Act, str, str], None]
+Basis = Callable[[Session, str], tuple[tuple[str, str], ...]]
 
 
 def task_id(referral_id: str, index: int) -> str:
@@ -121,6 +123,7 @@ class ReferralService:
     def __init__(self, ctx: DomainContext) -> None:
         self.ctx = ctx
         self._guards: dict[str, list[Guard]] = {}
+        self._bases: dict[str, Basis] = {}
 
     # ---------------------------------------------------------------- guards
     def register_guard(self, programme: str, guard: Guard) -> None:
@@ -137,6 +140,15 @@ class ReferralService:
         if programme not in PROGRAMMES:
             raise ValueError(f"unknown referral programme {programme!r}; one of {', '.join(PROGRAMMES)}")
         self._guards.setdefault(programme, []).append(guard)
+
+    def register_basis(self, programme: str, basis: Basis) -> None:
+        """Say what a programme's referrals rest on (``basis(session, referral
+        id)`` gives (name, value) pairs, read with each view), so that every
+        read of such a referral, on any face, carries it: the programme keeps
+        its own table, the workflow stays the same for all."""
+        if programme not in PROGRAMMES:
+            raise ValueError(f"unknown referral programme {programme!r}; one of {', '.join(PROGRAMMES)}")
+        self._bases[programme] = basis
 
     def _guard(self, act: Act, programme: str, patient_niss: str, operation: str) -> None:
         for guard in self._guards.get(programme, ()):
@@ -158,12 +170,14 @@ class ReferralService:
                 index += 1
             parties.append(view)
         status = state["status"]
+        session = object_session(r)
+        basis = self._bases[r.programme](session, r.id) if r.programme in self._bases and session is not None else ()
         return ReferralView(
             id=r.id, version=version or r.version, patient_niss=reveal(r.patient_pseudonym), programme=r.programme, category=r.category,
             service_requested=r.service_requested, reason=r.reason, status=status, valid_from=r.valid_from,
             valid_until=r.valid_until, parties=tuple(parties), created_at=r.created_at, updated_at=at or r.updated_at,
             status_reason=state["status_reason"],
-            expired=status in OPEN and r.valid_until is not None and today > r.valid_until,
+            expired=status in OPEN and r.valid_until is not None and today > r.valid_until, basis=basis,
         )
 
     def _record(self, act: Act, r: Referral, action: str) -> None:

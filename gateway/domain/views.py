@@ -157,6 +157,7 @@ class ReferralView:
     updated_at: datetime
     status_reason: str | None = None  # why the requester revoked or completed it
     expired: bool = False  # still open (draft, active, on-hold) but past its validity period: computed when read (RF-1)
+    basis: tuple[tuple[str, str], ...] = ()  # what a programme rests it on, e.g. RF-3's (episode, screening, domain)
 
     def party(self, role: str) -> list[PartyView]:
         return [p for p in self.parties if p.role == role]

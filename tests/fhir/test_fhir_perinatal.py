@@ -76,6 +76,11 @@ def test_PN_1_PN_2_RF_3_the_follow_up_on_fhir(as_, personas, team, registries):
     made = nurse.post("ServiceRequest", referral(personas["patient-2"].niss, ep["id"], qr["id"], "housing", org))
     assert made.status_code == 201, made.text
     assert made.json()["category"][0]["coding"][0]["code"] == "perinatal"
+    read_back = valid(gp.get(f"ServiceRequest/{made.json()['id']}").json())  # RF-3: what it rests on, on every read
+    for answer in (made.json(), read_back):
+        assert answer["supportingInfo"] == [{"reference": f"EpisodeOfCare/{ep['id']}"}, {"reference": f"QuestionnaireResponse/{qr['id']}"}]
+        assert answer["reasonCode"][0]["coding"][0]["code"] == "housing"
+        assert answer["reasonCode"][0]["text"] == "perinatal vulnerability: housing"
     refused = nurse.post("ServiceRequest", referral(personas["patient-2"].niss, ep["id"], qr["id"], "violence", org))
     assert refused.status_code == 422 and issue(refused.json())["rule"] == "RF-3"
     # PN-1: outside the care team, nothing

@@ -15,11 +15,12 @@ Who may do what:
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Mapping
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gateway.domain.acts import Act, well_formed_id
 from gateway.domain.context import DomainContext
@@ -395,7 +396,7 @@ class PerinatalService:
                 act.detail.update(episode=ep.id, domain=cmd.domain)
 
             runner.run(principal, "perinatal.refer", body, channel=channel, resource_type="referral")
-        return view
+        return replace(view, basis=(("episode", cmd.episode_id), ("screening", cmd.screening_id), ("domain", cmd.domain)))
 
     def _woman_of(self, principal: Principal, episode_id: str, channel: str) -> str:
         """The episode's woman, for the referral (the perinatal act that
@@ -419,6 +420,16 @@ class PerinatalService:
             return [(r.referral_id, r.screening_id, r.domain) for r in rows]
 
         return self.ctx.runner.run(principal, "perinatal.referral.search", body, channel=channel, resource_type="referral")
+
+    @staticmethod
+    def referral_basis(session: Session, referral_id: str) -> tuple[tuple[str, str], ...]:
+        """RF-3: what a referral to support rests on (its follow-up, the
+        screening and the vulnerability domain), for every read of it; nothing
+        once the follow-up is purged."""
+        row = session.get(PerinatalReferral, referral_id)
+        if row is None:
+            return ()
+        return (("episode", row.episode_id), ("screening", row.screening_id), ("domain", row.domain))
 
     def purge(self, *, dry_run: bool = False, today: date | None = None):  # type: ignore[no-untyped-def]
         """DS-8, for the gateway's purge (:mod:`gateway.domain.perinatal.retention`)."""

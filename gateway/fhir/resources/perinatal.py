@@ -298,6 +298,17 @@ class PerinatalQuestionnaire(ResourceHandler):
         return page([bib.questionnaire()], count, cursor)
 
 
+def support_basis(basis: dict[str, str], reason_code: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """RF-3 on a referral to support as it is read back: the follow-up and
+    the screening in ``supportingInfo``, the vulnerability domain coded in
+    ``reasonCode`` beside the reason's text, as it was written."""
+    reason = dict((reason_code or [{}])[0])
+    reason["coding"] = [{"system": DOMAIN_SYSTEM, "code": basis["domain"]}]
+    return {"supportingInfo": [{"reference": f"EpisodeOfCare/{PREFIX}{basis['episode']}"},
+                               {"reference": f"QuestionnaireResponse/{PREFIX}{basis['screening']}"}],
+            "reasonCode": [{"coding": reason.pop("coding"), **reason}]}
+
+
 def is_perinatal_referral(resource: dict[str, Any]) -> bool:
     return any(str(r.get("reference") or "").startswith(f"QuestionnaireResponse/{PREFIX}")
                for r in resource.get("supportingInfo") or [])

@@ -72,6 +72,10 @@ def service_request(view: ReferralView) -> dict[str, Any]:
         resource["performer"] = [mapping("referral_performer").to_fhir({"nihii": p.nihii, "cbe": None if p.nihii else p.cbe})
                                  for p in performers]
     resource["contained"] = [_first(c, ("resourceType", "id", "meta")) for c in resource["contained"]]
+    if view.basis:
+        from gateway.fhir.resources.perinatal import support_basis  # RF-3: the only programme with a basis today
+
+        resource.update(support_basis(dict(view.basis), resource.get("reasonCode")))
     return _first(resource, ("resourceType", "id", "meta", "contained", "identifier", "status", "intent", "category", "code",
                              "subject", "occurrencePeriod", "authoredOn", "requester", "performerType", "performer"))
 
