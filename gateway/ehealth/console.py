@@ -6,6 +6,9 @@ What a vendor would otherwise guess at, on one page:
 - the personas and what each may do (the data of ``care-gateway sandbox
   personas``), with their credentials to download (PEM and PKCS#12, the files
   ``care-gateway sandbox credentials`` writes) and the organisations' too;
+  the return-to-work personas in a table of their own, with the identity
+  provider and STS each signs in at (eHealth, or the crossroads bank's for
+  the regional services' users, RP-S1);
 - a button per persona that gets an access token or an STS assertion the way
   a vendor's software does (:mod:`gateway.ehealth.console_tokens`), shows it
   decoded, and gives ``curl``, ``httpx`` or ``zeep`` snippets that use it
@@ -37,14 +40,15 @@ from fastapi.responses import JSONResponse, Response
 
 from gateway.ehealth.call_log import CallRecorder
 from gateway.ehealth.console_tokens import (
-    SANDBOX_GATEWAY, AccessToken, Assertion, PlatformClient, Refusal, access_token, curl_snippet, example_patient,
-    httpx_snippet, sts_assertion, zeep_snippet,
+    SANDBOX_GATEWAY, AccessToken, Assertion, Example, PlatformClient, Refusal, SignsInAt, access_token, curl_snippet,
+    dossier_example, example_patient, httpx_snippet, inclusions_example, signs_in_at, sts_assertion, zeep_snippet,
 )
 from gateway.web import html
 from gateway.web.html import code, definitions, esc, table
 
 if TYPE_CHECKING:
     from gateway.ehealth.platform import Platform
+    from gateway.ehealth.rtw.sandbox import RtwSandbox
     from gateway.ehealth.sandbox.personas import Persona
 
 PREFIX = "/sandbox/console"
@@ -59,18 +63,41 @@ def mount_console(app: FastAPI, platform: "Platform") -> None:
     app.include_router(router(platform))
 
 
+class _Casts:
+    """Both casts of personas: integrated care's, and return to work's with
+    where each signs in. One key names one persona across both (the
+    token form and the credentials' URLs take a key only)."""
+
+    def __init__(self, platform: "Platform") -> None:
+        from gateway.ehealth.rtw.personas import rtw_personas
+        from gateway.ehealth.rtw.state import rtw_state
+        from gateway.ehealth.sandbox.personas import personas as make_personas
+
+        self.care = make_personas(platform.registries)
+        self.rtw_sandbox: "RtwSandbox" = rtw_state(platform).sandbox
+        self.rtw = rtw_personas(self.rtw_sandbox)
+        clash = sorted(set(self.care) & set(self.rtw))
+        if clash:
+            raise ValueError(f"persona keys used by both casts: {', '.join(clash)}")
+        self.all: dict[str, "Persona"] = {**self.care, **self.rtw}
+
+    def signs_in_at(self, key: str) -> SignsInAt | None:
+        """Where a return-to-work persona signs in; None for integrated care's."""
+        member = self.rtw_sandbox.staff.get(key)
+        return signs_in_at(member.identity_provider) if member is not None else None
+
+
 def router(platform: "Platform", *, at_root: bool = False) -> APIRouter:
     """The console under ``/sandbox/console``; with ``at_root``, only its page at ``/``."""
-    from gateway.ehealth.sandbox.personas import personas as make_personas
-
-    cast = make_personas(platform.registries)
+    casts = _Casts(platform)
+    cast = casts.all
     client = PlatformClient(platform)
     if at_root:
         root = APIRouter(tags=["sandbox"])
 
         @root.get("/", summary="The sandbox console: personas, tokens, credentials, register, last calls")
         def home(request: Request) -> Response:
-            return _console(request, platform, cast)
+            return _console(request, platform, casts)
 
         return root
 
@@ -78,7 +105,7 @@ def router(platform: "Platform", *, at_root: bool = False) -> APIRouter:
 
     @api.get("/", summary="The sandbox console: personas, tokens, credentials, register, last calls")
     def console(request: Request) -> Response:
-        return _console(request, platform, cast)
+        return _console(request, platform, casts)
 
     @api.get("/" + STYLESHEET, include_in_schema=False)
     def stylesheet() -> Response:
@@ -90,9 +117,9 @@ def router(platform: "Platform", *, at_root: bool = False) -> APIRouter:
         persona = cast.get(str(form.get("persona", "")))
         kind = str(form.get("kind", "access"))
         if persona is None or kind not in ("access", "saml"):
-            return await _run(lambda: _console(request, platform, cast, status=400, message=(
+            return await _run(lambda: _console(request, platform, casts, status=400, message=(
                 "refused", "Choose a persona of the table below and the kind of token (access or saml).")))
-        return await _run(lambda: _token_page(request, platform, client, persona, kind))
+        return await _run(lambda: _token_page(request, platform, client, casts, persona, kind))
 
     @api.get("/credentials/{name}.zip", summary="A persona's or an organisation's credentials, zipped")
     def credentials_zip(name: str) -> Response:
@@ -124,8 +151,8 @@ def router(platform: "Platform", *, at_root: bool = False) -> APIRouter:
             try:
                 message = _inject(platform, values)
             except ValueError as error:
-                return _console(request, platform, cast, status=400, message=("refused", str(error)))
-            return _console(request, platform, cast, message=("ok", message))
+                return _console(request, platform, casts, status=400, message=("refused", str(error)))
+            return _console(request, platform, casts, message=("ok", message))
 
         return await _run(announce)
 
@@ -242,6 +269,11 @@ def _has_certificate(platform: "Platform", key: str) -> bool:
     return True
 
 
+def _credentials_cell(console: str, key: str, certified: bool) -> str:
+    return (_credential_links(console, key, _persona_files(key)) if certified
+            else '<span class="muted">none: signs in at the identity provider only</span>')
+
+
 def _personas(platform: "Platform", cast: dict[str, "Persona"], console: str) -> str:
     rows = []
     certified = {key: _has_certificate(platform, key) for key in cast}
@@ -253,13 +285,33 @@ def _personas(platform: "Platform", cast: dict[str, "Persona"], console: str) ->
             esc(p.role.value), code(p.niss), code(p.nihii) if p.nihii else "",
             f"{esc(organisation.name)} ({code(organisation.nihii)})" if organisation else "",
             f"{may}<span class=\"muted\">{esc(p.description)}</span>",
-            _credential_links(console, p.key, _persona_files(p.key)) if certified[p.key]
-            else '<span class="muted">none: signs in at the identity provider only</span>',
+            _credentials_cell(console, p.key, certified[p.key]),
             _token_buttons(console, p, certified[p.key]),
         ])
     return table("Personas: one per situation the access rules tell apart", (
         "persona", "role", "NISS", "NIHII", "acts for", "may do", "credentials (PKCS#12 password: sandbox)", "token"),
         rows, id="personas")
+
+
+def _rtw_personas(platform: "Platform", casts: _Casts, console: str) -> str:
+    """The return-to-work personas: users of partners known by their CBE,
+    each signing in at its partner's identity provider and STS (RP-S1)."""
+    rows = []
+    for p in casts.rtw.values():
+        organisation = casts.rtw_sandbox.staff[p.key].organisation
+        at = casts.signs_in_at(p.key)
+        assert at is not None
+        certified = _has_certificate(platform, p.key)
+        may = "<ul class=\"may\">" + "".join(f"<li>{esc(m)}</li>" for m in p.may) + "</ul>"
+        rows.append([
+            f'<strong id="persona-{esc(p.key)}">{esc(p.key)}</strong><br>{esc(p.display_name)}',
+            esc(p.role.value), code(p.niss), f"{esc(organisation.name)} ({code(organisation.cbe)})",
+            f'{esc(at.name)}<br><span class="muted">STS {code(at.sts_issuer)}</span>', may,
+            _credentials_cell(console, p.key, certified), _token_buttons(console, p, certified),
+        ])
+    return table("Return-to-work personas: one per role of a partner, signing in where that partner signs in (RP-S1)", (
+        "persona", "role", "NISS", "organisation (CBE)", "signs in at", "may do",
+        "credentials (PKCS#12 password: sandbox)", "token"), rows, id="rtw-personas")
 
 
 def _organisations(platform: "Platform", console: str) -> str:
@@ -317,7 +369,7 @@ def _calls(platform: "Platform", console: str) -> str:
             + f'<p>{html.link(console + "calls", "The same as JSON")}</p>')
 
 
-def _console(request: Request, platform: "Platform", cast: dict[str, "Persona"], *, status: int = 200,
+def _console(request: Request, platform: "Platform", casts: _Casts, *, status: int = 200,
              message: tuple[str, str] | None = None) -> Response:
     console = _console_url(request)
     gateway_home = (f' The gateway it serves: {html.link(str(request.base_url), "its home page")}.'
@@ -328,17 +380,23 @@ def _console(request: Request, platform: "Platform", cast: dict[str, "Persona"],
               f"exists only while the platform's sandbox actions are on (CARE_GATEWAY_SANDBOX_ACTIONS); the real "
               f"platform has nothing like it.</p></header>")
     nav = ('<nav aria-label="On this page"><ul><li><a href="#personas-section">Personas</a></li>'
-           '<li><a href="#organisations-section">Organisations</a></li><li><a href="#register">National register</a>'
+           '<li><a href="#rtw-personas-section">Return-to-work personas</a></li><li><a href="#organisations-section">Organisations</a></li><li><a href="#register">National register</a>'
            '</li><li><a href="#calls-section">Last calls</a></li></ul></nav>')
     body = (
         header + nav + "<main>" + _status(message)
         + f'<section id="personas-section" aria-labelledby="personas-title"><h2 id="personas-title">Personas</h2>'
           f'<p>Their certificates are issued by the sandbox CA and worthless anywhere else. A token is asked of the '
-          f'platform\'s own STS and identity provider, as your software would ask.</p>{_personas(platform, cast, console)}</section>'
+          f'platform\'s own STS and identity provider, as your software would ask.</p>'
+          f'{_personas(platform, casts.care, console)}</section>'
+        + f'<section id="rtw-personas-section" aria-labelledby="rtw-personas-title"><h2 id="rtw-personas-title">'
+          f'Return-to-work personas</h2><p>Users of insurers, prevention services, INAMI and the regional employment '
+          f'services (docs/return-to-work.md). A regional service\'s users sign in at the social-security crossroads '
+          f'bank\'s identity provider and STS, the others at eHealth\'s: their tokens are asked there.</p>'
+          f'{_rtw_personas(platform, casts, console)}</section>'
         + f'<section id="organisations-section" aria-labelledby="organisations-title"><h2 id="organisations-title">'
           f'Organisations</h2>{_organisations(platform, console)}</section>'
         + f'<section id="register" aria-labelledby="register-title"><h2 id="register-title">National register</h2>'
-          f'{_register_forms(console)}{_people(platform, cast)}</section>'
+          f'{_register_forms(console)}{_people(platform, casts.all)}</section>'
         + f'<section id="calls-section" aria-labelledby="calls-title"><h2 id="calls-title">Last calls</h2>'
           f'{_calls(platform, console)}</section></main>')
     return html.page(TITLE, body, console + STYLESHEET, status=status)
@@ -347,35 +405,42 @@ def _console(request: Request, platform: "Platform", cast: dict[str, "Persona"],
 # ---------------------------------------------------------------- a token's page
 
 
-def _token_page(request: Request, platform: "Platform", client: PlatformClient, persona: "Persona", kind: str) -> Response:
+def _token_page(request: Request, platform: "Platform", client: PlatformClient, casts: _Casts, persona: "Persona",
+                kind: str) -> Response:
     console = _console_url(request)
     gateway = _gateway_url(request)
     where = ("" if _hosted_by_gateway(request) else
              f"<p>Set {code('GATEWAY')} to your gateway's URL ({code(SANDBOX_GATEWAY)} is where "
              f"{code('care-gateway serve')} listens by default); it must trust this platform "
              f"({code('care-gateway sandbox trust')}, docs/going-live.md).</p>")
-    patient = example_patient(platform, persona)
+    rtw = casts.signs_in_at(persona.key)  # a return-to-work persona's own IdP and STS (RP-S1)
+    example = (inclusions_example(example_patient(platform, persona)) if rtw is None
+               else dossier_example(platform, persona))
     if kind == "access":
-        result: AccessToken | Assertion | Refusal = access_token(platform, client.get(), persona)
+        result: AccessToken | Assertion | Refusal = access_token(platform, client.get(), persona, rtw)
         title = f"Access token for {persona.key}"
     else:
-        result = sts_assertion(platform, client.get(), persona)
+        result = sts_assertion(platform, client.get(), persona, rtw)
         title = f"STS assertion for {persona.key}"
     back = f'<p>{html.link(console, "Back to the console")}</p>'
-    header = f"<header><h1>{esc(title)}</h1><p>{esc(persona.display_name)}, {esc(persona.role.value)}.</p></header>"
+    who = f"{persona.display_name}, {persona.role.value}"
+    if rtw is not None:
+        organisation = casts.rtw_sandbox.staff[persona.key].organisation
+        who += f" of {organisation.name} (CBE {organisation.cbe}), signs in at {rtw.name}"
+    header = f"<header><h1>{esc(title)}</h1><p>{esc(who)}.</p></header>"
     if isinstance(result, Refusal):
         body = (f'{header}<main><p id="status" class="status refused" role="alert">{esc(result.what)}: '
                 f'{code(result.code)} {esc(result.message)}</p>{back}</main>')
         return html.page(f"{title} · sandbox console", body, console + STYLESHEET)
     if isinstance(result, AccessToken):
-        main = _access_token_html(result, gateway, patient) + where
+        main = _access_token_html(result, gateway, example) + where
     else:
-        main = _assertion_html(result, gateway, patient, console) + where
+        main = _assertion_html(result, gateway, example, console) + where
     body = f'{header}<main><p id="status" class="status ok" role="status">Issued.</p>{main}{back}</main>'
     return html.page(f"{title} · sandbox console", body, console + STYLESHEET)
 
 
-def _access_token_html(token: AccessToken, gateway: str, patient: str) -> str:
+def _access_token_html(token: AccessToken, gateway: str, example: Example) -> str:
     items = [
         ("How it was obtained", esc(token.flow)),
         ("Signature algorithm (alg)", code(token.header.get("alg"))),
@@ -392,15 +457,15 @@ def _access_token_html(token: AccessToken, gateway: str, patient: str) -> str:
     return (f'<section aria-labelledby="decoded-title"><h2 id="decoded-title">Decoded</h2>{definitions(items)}{claims}'
             f'<h3>The token</h3><pre id="token">{esc(token.token)}</pre></section>'
             f'<section aria-labelledby="use-title"><h2 id="use-title">Use it against the gateway</h2>'
-            f'<p>The inclusions of {code(patient)} over FHIR; a refusal names the rule your persona\'s situation '
+            f'<p>{esc(example.what)} {code(example.niss)} over FHIR; a refusal names the rule your persona\'s situation '
             f'earns. It is valid until {esc(token.expires_at.isoformat() if token.expires_at else "its exp claim")}.</p>'
             f'<h3 id="curl-title">curl</h3><pre id="curl-snippet" aria-labelledby="curl-title">'
-            f'{esc(curl_snippet(gateway, token.token, patient))}</pre>'
+            f'{esc(curl_snippet(gateway, token.token, example))}</pre>'
             f'<h3 id="httpx-title">Python (httpx)</h3><pre id="httpx-snippet" aria-labelledby="httpx-title">'
-            f'{esc(httpx_snippet(gateway, token.token, patient))}</pre></section>')
+            f'{esc(httpx_snippet(gateway, token.token, example))}</pre></section>')
 
 
-def _assertion_html(assertion: Assertion, gateway: str, patient: str, console: str) -> str:
+def _assertion_html(assertion: Assertion, gateway: str, example: Example, console: str) -> str:
     items = [
         ("AssertionID", code(assertion.assertion_id)),
         ("Issuer", code(assertion.issuer)),
@@ -426,7 +491,7 @@ def _assertion_html(assertion: Assertion, gateway: str, patient: str, console: s
             f'{code(assertion.persona + ".key.pem")} and {code(assertion.persona + ".cert.pem")} in {code("creds/")}:</p>'
             f'<p id="credentials">{files}</p>'
             f'<h3 id="zeep-title">Python (zeep)</h3><pre id="zeep-snippet" aria-labelledby="zeep-title">'
-            f'{esc(zeep_snippet(gateway, assertion.persona, assertion.xml, patient))}</pre></section>')
+            f'{esc(zeep_snippet(gateway, assertion.persona, assertion.xml, example))}</pre></section>')
 
 
 def _json(value: Any) -> str:

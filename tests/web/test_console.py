@@ -233,3 +233,137 @@ def test_a_persona_without_a_certificate_signs_in_only(client, personas) -> None
     assert dict(cell_texts(token, "claims"))["role"] == "auditor"
     refused = client.post(CONSOLE + "token", data={"persona": "auditor", "kind": "saml"}).text
     assert "<code>credential-missing</code> auditor has no certificate in the sandbox PKI" in refused
+
+
+# ---------------------------------------------------------------- return to work (RP-S1)
+
+
+def rtw_cast(platform):  # type: ignore[no-untyped-def]
+    from gateway.ehealth.rtw.personas import rtw_personas
+    from gateway.ehealth.rtw.sandbox import rtw_sandbox
+
+    sandbox = rtw_sandbox(platform.settings.seed)
+    return sandbox, rtw_personas(sandbox)
+
+
+def decoded(page: str, term: str) -> str:
+    found = re.search(rf"<dt>{re.escape(term)}</dt><dd>(.*?)</dd>", page, re.S)
+    assert found, term
+    return re.sub(r"<[^>]+>", "", found.group(1))
+
+
+def test_rp_s1_the_console_lists_every_return_to_work_persona_with_where_it_signs_in(client, gw, personas) -> None:
+    """RP-S1: a table of their own, every return-to-work persona with its
+    role, NISS, organisation (by CBE), the identity provider it signs in at,
+    its credentials and both token buttons; no key is shared with the
+    integrated-care personas."""
+    sandbox, cast = rtw_cast(gw.platform)
+    assert not set(cast) & set(personas)
+    page = client.get(CONSOLE).text
+    assert '<a href="#rtw-personas-section">Return-to-work personas</a>' in page
+    rows = cell_texts(page, "rtw-personas")
+    assert [row[0] for row in rows] == [f"{p.key}{p.display_name}" for p in cast.values()]
+    for persona, row in zip(cast.values(), rows):
+        member = sandbox.staff[persona.key]
+        assert row[1] == persona.role.value and row[2] == persona.niss
+        assert row[3] == f"{member.organisation.name} ({member.organisation.cbe})".replace("'", "&#x27;")
+        bank = member.identity_provider == "bcss"
+        assert row[4].startswith("the crossroads bank" if bank else "eHealth")
+        assert row[4].endswith("urn:be:ksz-bcss:sts:1_0" if bank else "urn:be:fgov:ehealth:sts:1_0")
+        assert f'href="/sandbox/console/credentials/{persona.key}/{persona.key}.p12"' in page
+        assert f'id="access-{persona.key}"' in page and f'id="saml-{persona.key}"' in page
+    assert {row[4].split("STS")[0] for row in rows} == {"eHealth", "the crossroads bank (KSZ-BCSS)"}
+
+
+def test_rp_s1_a_regional_counsellor_s_access_token_comes_from_the_crossroads_bank_s_realm(client, gw) -> None:
+    """RP-S1: the VDAB counsellor signs in at the crossroads bank's IdP; its
+    token's issuer is that realm and its signature is checked with the keys
+    that realm publishes. The snippet asks for the dossiers of the person
+    registered with VDAB."""
+    from gateway.ehealth.rtw.signin import bcss_issuer
+
+    sandbox, cast = rtw_cast(gw.platform)
+    page = client.post(CONSOLE + "token", data={"persona": "reg-counsellor", "kind": "access"}).text
+    claims = dict(cell_texts(page, "claims"))
+    issuer = bcss_issuer(gw.platform.settings.public_url)
+    assert claims["iss"] == issuer and issuer.endswith("/ehealth/bcss/auth/realms/UMAN")
+    assert claims["urn:be:ksz-bcss:ssin"] == cast["reg-counsellor"].niss
+    assert claims["urn:be:ksz-bcss:enterprise-number"] == sandbox.regional["vdab"].cbe
+    assert decoded(page, "Signature").startswith("verified with the IdP&#x27;s published key")
+    assert decoded(page, "Signature").endswith(f"of the issuer {issuer}")
+    assert decoded(page, "Valid now (platform clock)") == "yes"
+    assert "crossroads bank" in decoded(page, "How it was obtained")
+    assert "rtw-episode-type%7Crtw-dossier" in page and f"%7C{sandbox.cast.insured}" in page
+
+
+def test_rp_s1_a_regional_counsellor_s_sts_assertion_comes_from_the_crossroads_bank_s_sts(client, gw) -> None:
+    """RP-S1: the counsellor's SAML assertion is issued by the crossroads
+    bank's STS and verified against that STS's own certificate, paired with
+    its Issuer as the gateway pairs them."""
+    sandbox, cast = rtw_cast(gw.platform)
+    page = client.post(CONSOLE + "token", data={"persona": "reg-counsellor", "kind": "saml"}).text
+    assert decoded(page, "Issuer") == "urn:be:ksz-bcss:sts:1_0"
+    assert decoded(page, "Signature").startswith("verified as the gateway verifies it: signed by the certificate of "
+                                                 "the STS of the crossroads bank")
+    attributes = {row[1]: row[2] for row in cell_texts(page, "attributes")}
+    assert attributes["urn:be:ksz-bcss:ssin"] == cast["reg-counsellor"].niss
+    assert attributes["urn:be:ksz-bcss:rtw-function"] == "reg-counsellor"
+    assert f'SearchDossiers(InsuredSsin=&quot;{sandbox.cast.insured}&quot;)' in page
+    assert 'href="/sandbox/console/credentials/reg-counsellor/reg-counsellor.key.pem"' in page
+
+
+def test_rp_s1_the_crossroads_bank_s_assertion_is_not_trusted_as_ehealth_s(gw) -> None:
+    """RP-S1: the console verifies each assertion with the certificate paired
+    with its own STS's Issuer; checked against eHealth's, the crossroads
+    bank's assertion is not verified."""
+    from gateway.ehealth.console_tokens import IN_PROCESS, PlatformClient, decode_assertion, signs_in_at
+    from gateway.ehealth.rtw.tokens import rtw_sts_token
+
+    xml = rtw_sts_token(IN_PROCESS, gw.platform, "reg-counsellor", http=PlatformClient(gw.platform).get())
+    assert decode_assertion(gw.platform, "reg-counsellor", xml, signs_in_at("bcss")).verified.startswith("verified")
+    assert decode_assertion(gw.platform, "reg-counsellor", xml).verified.startswith("not verified")
+
+
+def test_rp_s1_an_insurer_persona_s_tokens_come_from_ehealth(client, gw) -> None:
+    """RP-S1: an insurer's physician signs in at eHealth (IdP and STS)."""
+    from gateway.ehealth.oauth_keys import issuer_for
+
+    _, cast = rtw_cast(gw.platform)
+    page = client.post(CONSOLE + "token", data={"persona": "oa-physician", "kind": "access"}).text
+    claims = dict(cell_texts(page, "claims"))
+    assert claims["iss"] == issuer_for(gw.platform.settings.public_url) and claims["role"] == "oa-physician"
+    assert decoded(page, "Signature").startswith("verified with the IdP&#x27;s published key")
+    page = client.post(CONSOLE + "token", data={"persona": "oa-physician", "kind": "saml"}).text
+    assert decoded(page, "Issuer") == "urn:be:fgov:ehealth:sts:1_0"
+    assert decoded(page, "Signature").startswith("verified as the gateway verifies it: signed by the certificate of "
+                                                 "the STS of eHealth")
+    assert cast["oa-physician"].niss in decoded(page, "Subject")
+
+
+def test_rp_s1_a_return_to_work_persona_s_credentials(client, gw) -> None:
+    """The credentials of a return-to-work persona are those of the sandbox
+    PKI, which its STS request is signed with."""
+    key, cert, chain = pkcs12.load_key_and_certificates(
+        client.get(CONSOLE + "credentials/reg-counsellor/reg-counsellor.p12").content, b"sandbox")
+    assert cert == gw.platform.pki.persona("reg-counsellor").certificate and len(chain) == 1
+    archive = zipfile.ZipFile(io.BytesIO(client.get(CONSOLE + "credentials/oa-physician.zip").content))
+    assert sorted(archive.namelist()) == sorted(f"oa-physician/{name}" for name in (
+        "oa-physician.key.pem", "oa-physician.cert.pem", "oa-physician.p12", "sandbox-ca.cert.pem"))
+    assert archive.read("oa-physician/oa-physician.cert.pem") == gw.platform.pki.persona("oa-physician").cert_pem
+
+
+def test_rp_s1_the_counsellor_s_snippet_is_answered_by_the_live_gateway(live) -> None:
+    """The console of a live gateway gets the counsellor's token from the
+    crossroads bank's realm; the gateway trusts that realm, and the search
+    the snippet makes is answered (a Bundle: no dossier is open yet)."""
+    import html as html_lib
+
+    import httpx
+
+    page = httpx.post(live.url(CONSOLE + "token"), data={"persona": "reg-counsellor", "kind": "access"}).text
+    snippet = html_lib.unescape(re.search(r'<pre id="curl-snippet"[^>]*>(.*?)</pre>', page, re.S).group(1))
+    token = re.search(r"TOKEN='([^']+)'", snippet).group(1)
+    path = re.search(r'"\$GATEWAY(/fhir/EpisodeOfCare\?[^"]+)"', snippet).group(1)
+    answer = httpx.get(live.url(path), headers={"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["resourceType"] == "Bundle"

@@ -26,6 +26,8 @@ def pages(client: TestClient, platform_client: TestClient) -> dict[str, str]:
         "access token": client.post(token, data={"persona": "gp", "kind": "access"}).text,
         "sts assertion": client.post(token, data={"persona": "pharmacist", "kind": "saml"}).text,
         "refusal": client.post(token, data={"persona": "expired-visa", "kind": "saml"}).text,
+        "crossroads bank access token": client.post(token, data={"persona": "reg-counsellor", "kind": "access"}).text,
+        "crossroads bank sts assertion": client.post(token, data={"persona": "reg-counsellor", "kind": "saml"}).text,
         "announcement refused": client.post("/sandbox/console/register", data={"kind": "death", "niss": "1"}).text,
         "platform root": platform_client.get("/").text,
     }
