@@ -74,7 +74,7 @@ REQUEST_ONLY = tuple(s for s in TRANSITIONS if s not in TASK_TRANSITIONS)  # act
 OPERATIONS = ("create", "read", "transition", "search")
 TASK_PREFIX = "task-"
 
-Guard = Callable[[Act, str, str], None]
+Guard = Callable[[Act, str, str, "str | None"], None]
 Basis = Callable[[Session, str], tuple[tuple[str, str], ...]]
 
 
@@ -129,13 +129,15 @@ class ReferralService:
     def register_guard(self, programme: str, guard: Guard) -> None:
         """Add a programme's own refusal to every referral act of that programme.
 
-        ``guard(act, patient_niss, operation)`` is called inside the act (its
-        refusal is audited like any other) with the patient's current NISS and
-        the operation: ``create``, ``read`` (a read, a version, a history),
-        ``transition`` (any step of the referral or of a Task) or ``search``.
-        It returns None to let the act go on, or raises a DomainError (e.g.
-        AccessDenied with the programme's rule id) to refuse it; in a search
-        the refused programme's referrals are left out, the others shown.
+        ``guard(act, patient_niss, operation, referral_id)`` is called inside
+        the act (its refusal is audited like any other) with the patient's
+        current NISS, the operation: ``create``, ``read`` (a read, a version,
+        a history), ``transition`` (any step of the referral or of a Task) or
+        ``search``, and the referral's id (None for a create), so that a
+        programme can judge each referral by what it rests on. It returns None
+        to let the act go on, or raises a DomainError (e.g. AccessDenied with
+        the programme's rule id) to refuse it; in a search the refused
+        referrals are left out, the others shown.
         Register at wiring time: guards are never removed."""
         if programme not in PROGRAMMES:
             raise ValueError(f"unknown referral programme {programme!r}; one of {', '.join(PROGRAMMES)}")
@@ -150,9 +152,9 @@ class ReferralService:
             raise ValueError(f"unknown referral programme {programme!r}; one of {', '.join(PROGRAMMES)}")
         self._bases[programme] = basis
 
-    def _guard(self, act: Act, programme: str, patient_niss: str, operation: str) -> None:
+    def _guard(self, act: Act, programme: str, patient_niss: str, operation: str, referral_id: str | None = None) -> None:
         for guard in self._guards.get(programme, ()):
-            guard(act, patient_niss, operation)
+            guard(act, patient_niss, operation, referral_id)
 
     # ---------------------------------------------------------------- views
     def _view(self, r: Referral, today: date, snapshot: dict[str, Any] | None = None, at: Any = None,
@@ -271,7 +273,7 @@ class ReferralService:
             act.rule = decision.rule
             raise Concealed(unknown_referral(), AccessDenied(decision.code, decision.reason, rule=decision.rule))
         act.require(decision)
-        self._guard(act, r.programme, person.niss if person else niss, operation)
+        self._guard(act, r.programme, person.niss if person else niss, operation, r.id)
         return party
 
     def get(self, principal: Principal, referral_id: str, *, channel: str = "internal") -> ReferralView:
@@ -456,18 +458,21 @@ class ReferralService:
             act.patient_pseudonym = who.pseudonym
             rows = act.session.execute(select(Referral).where(Referral.patient_pseudonym == act.patient_pseudonym)
                                        .order_by(Referral.created_at, Referral.id)).scalars().all()
-            refused: set[str] = set()
-            for programme in sorted({r.programme for r in rows} & set(self._guards)):
-                try:
-                    self._guard(act, programme, who.niss, "search")
-                except DomainError:
-                    refused.add(programme)
-            visible = [self._view(r, act.today) for r in rows if r.programme not in refused
+            refused: set[str] = set()  # the referrals a programme's guard refuses
+            programmes: set[str] = set()
+            for r in rows:
+                if r.programme in self._guards:
+                    try:
+                        self._guard(act, r.programme, who.niss, "search", r.id)
+                    except DomainError:
+                        refused.add(r.id)
+                        programmes.add(r.programme)
+            visible = [self._view(r, act.today) for r in rows if r.id not in refused
                        and ctx.policy.referral_read(principal, who.niss, self._party_role(r, principal), same_person=who.same_person).allowed]
             act.rule = "RF-4"
             act.detail["returned"] = len(visible)
-            if refused:
-                act.detail["refused_programmes"] = sorted(refused)
+            if programmes:
+                act.detail["refused_programmes"] = sorted(programmes)
             return visible
 
         return ctx.runner.run(principal, "referral.search", body, channel=channel, resource_type="referral")

@@ -190,7 +190,7 @@ def test_PN_2_hook_a_programme_guard_refuses_its_referrals_acts(gw, personas):
     """The hook the perinatal programme uses (PN-2), shown with a guard of this test's own on return-to-work referrals."""
     withdrawn: set[str] = set()
 
-    def consent_in_force(act, patient_niss: str, operation: str) -> None:
+    def consent_in_force(act, patient_niss: str, operation: str, referral_id: str | None) -> None:
         if patient_niss in withdrawn:
             raise AccessDenied("consent-withdrawn", f"The woman withdrew her consent: no {operation} (PN-2).", rule="PN-2")
 

@@ -438,16 +438,23 @@ class PerinatalService:
         return retention.purge(self.ctx, dry_run=dry_run, today=today)
 
     # -------------------------------------------------- the referral guard
-    def referral_guard(self, act: Act, patient_niss: str, operation: str) -> None:
+    def referral_guard(self, act: Act, patient_niss: str, operation: str, referral_id: str | None = None) -> None:
         """PN-2 for the referral workflow's perinatal referrals: for anyone but
         the woman, nothing is processed once her consent is withdrawn (or
-        when no consent is in force)."""
+        when no consent is in force). A referral to support is judged by the
+        consent of the follow-up it rests on (RF-3); any other (a new one, or
+        one made straight through the workflow) needs one of her follow-ups
+        with her consent in force: she may have several, one per pregnancy."""
         if self._is_her(act.principal, patient_niss):
             return
-        pseudonym = self.ctx.pseudonyms.pseudonymise(patient_niss)
-        rows = act.session.execute(select(PerinatalEpisode).where(PerinatalEpisode.woman_pseudonym == pseudonym)
-                                   .order_by(PerinatalEpisode.created_at.desc(), PerinatalEpisode.id)).scalars().all()
-        if not rows or rows[0].consent_status != GIVEN:
+        link = act.session.get(PerinatalReferral, referral_id) if referral_id else None
+        if link is not None:
+            episode = act.session.get(PerinatalEpisode, link.episode_id)
+            rows = [episode] if episode is not None else []
+        else:
+            pseudonym = self.ctx.pseudonyms.pseudonymise(patient_niss)
+            rows = act.session.execute(select(PerinatalEpisode).where(PerinatalEpisode.woman_pseudonym == pseudonym)).scalars().all()
+        if not any(row.consent_status == GIVEN for row in rows):
             raise AccessDenied("consent-withdrawn" if rows else "no-consent",
                                "A perinatal referral rests on the woman's consent, which is not in force: nothing more is "
                                "processed for her by anyone but her.", rule="PN-2")

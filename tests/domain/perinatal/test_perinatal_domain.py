@@ -138,3 +138,25 @@ def test_PN_2_a_perinatal_referral_needs_her_consent_in_force_through_the_referr
         gw.referrals.create(personas["gp"].principal(), spec)
     assert (err.value.code, err.value.rule) == ("no-consent", "PN-2")
     assert gw.referrals.create(personas["gp"].principal(), ReferralSpec(**{**spec.__dict__, "programme": "general"})).programme == "general"
+
+
+def test_PN_2_RF_3_a_referral_to_support_follows_the_consent_of_its_own_follow_up(gw, personas, team, episode, clock):
+    """She withdrew her consent in one follow-up and gave it in the next
+    (another pregnancy): each referral to support is judged by the follow-up
+    it rests on, never by whichever of hers happens to be newest."""
+    nurse, gp, her = personas["nurse"].principal(), personas["gp"].principal(), personas["patient-2"].principal()
+    first = gw.perinatal.refer(nurse, refer(personas, episode, gw.perinatal.screen(nurse, episode.id, CONCERNS)))
+    gw.perinatal.withdraw_consent(her, episode.id)
+    later = clock.today()
+    second_episode = gw.perinatal.open(nurse, OpenEpisode(woman_niss=personas["patient-2"].niss, care_team_id=team.id,
+                                                          pregnancy_declared_on=later, consent_given_on=later))
+    second = gw.perinatal.refer(nurse, refer(personas, second_episode, gw.perinatal.screen(nurse, second_episode.id, CONCERNS)))
+    assert dict(second.basis)["episode"] == second_episode.id
+    assert gw.referrals.get(gp, second.id).id == second.id
+    with pytest.raises(AccessDenied) as err:
+        gw.referrals.get(gp, first.id)
+    assert (err.value.code, err.value.rule) == ("consent-withdrawn", "PN-2")
+    assert [r.id for r in gw.referrals.for_patient(gp, personas["patient-2"].niss)] == [second.id]
+    assert {r.id for r in gw.referrals.for_patient(her, personas["patient-2"].niss)} == {first.id, second.id}
+    assert dict(gw.referrals.get(her, first.id).basis) == {"episode": episode.id, "screening": dict(first.basis)["screening"],
+                                                            "domain": "housing"}
