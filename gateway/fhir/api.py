@@ -18,6 +18,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool as blocking  # acts wait on the database and the platform: off the loop
 
 from gateway.domain.errors import DomainError
 from gateway.fhir import formats
@@ -203,23 +204,31 @@ def router(cases: "UseCases", handlers: list[ResourceHandler], tokens: Principal
 
     @routes.post("", summary="batch or transaction Bundle")
     async def bundle(request: Request) -> Response:
-        call = call_for(request)
+        call = await blocking(call_for, request)
         body = await formats.read_resource(request, cases.settings.fhir_max_body)
-        result, status = process_bundle(api, call, body)
-        return formats.render(request, result, status)
+
+        def work() -> Response:
+            result, status = process_bundle(api, call, body)
+            return formats.render(request, result, status)
+
+        return await blocking(work)
 
     @routes.post("/{resource_type}/$validate", summary="validate a resource against its profile")
     async def validate_type(request: Request, resource_type: str) -> Response:
-        call_for(request)
+        await blocking(call_for, request)
         handler = api.handler(resource_type)
         from gateway.conformance.fhir.validator import FhirValidator
 
         body = await formats.read_resource(request, cases.settings.fhir_max_body)
-        profile = handler.profile
-        if body.get("resourceType") == "Parameters":
-            body, profile = _validate_parameters(body, profile)
-        result = FhirValidator.default().validate(body, profile=profile)
-        return formats.render(request, result.operation_outcome(), 200)
+
+        def work() -> Response:
+            resource, profile = body, handler.profile
+            if resource.get("resourceType") == "Parameters":
+                resource, profile = _validate_parameters(resource, profile)
+            result = FhirValidator.default().validate(resource, profile=profile)
+            return formats.render(request, result.operation_outcome(), 200)
+
+        return await blocking(work)
 
     @routes.post("/{resource_type}/{id}/$validate", summary="validate a resource for an update of this instance")
     async def validate_instance(request: Request, resource_type: str, id: str) -> Response:
@@ -227,14 +236,14 @@ def router(cases: "UseCases", handlers: list[ResourceHandler], tokens: Principal
 
     @routes.get("/{resource_type}", summary="search")
     async def search(request: Request, resource_type: str) -> Response:
-        call = call_for(request)
+        call = await blocking(call_for, request)
         handler = api.handler(resource_type)
         params = [(k, v) for k, v in request.query_params.multi_items()]
         return await _search(request, call, handler, params)
 
     @routes.post("/{resource_type}/_search", summary="search (form body)")
     async def search_post(request: Request, resource_type: str) -> Response:
-        call = call_for(request)
+        call = await blocking(call_for, request)
         handler = api.handler(resource_type)
         params = await formats.read_form(request, cases.settings.fhir_max_body) + list(request.query_params.multi_items())
         return await _search(request, call, handler, params)
@@ -251,32 +260,39 @@ def router(cases: "UseCases", handlers: list[ResourceHandler], tokens: Principal
         count = parse_count(dict(params).get("_count"), cases.settings.default_page_size, cases.settings.max_page_size)
         cursor = dict(params).get("_cursor")
         criteria = [(k, v) for k, v in params if k not in ("_count", "_cursor")]
-        result = handler.search(call, criteria, count, cursor)
-        bundle = searchset(call.base, handler.resource_type, [(k, v) for k, v in params if k != "_cursor"],
-                           result.matches, included=result.included, total=result.total, next_cursor=result.next_cursor,
-                           outcome=result.outcome)
-        return formats.render(request, bundle)
+
+        def work() -> Response:
+            result = handler.search(call, criteria, count, cursor)
+            bundle = searchset(call.base, handler.resource_type, [(k, v) for k, v in params if k != "_cursor"],
+                               result.matches, included=result.included, total=result.total, next_cursor=result.next_cursor,
+                               outcome=result.outcome)
+            return formats.render(request, bundle)
+
+        return await blocking(work)
 
     @routes.post("/{resource_type}", summary="create (conditional with If-None-Exist)")
     async def create(request: Request, resource_type: str) -> Response:
-        call = call_for(request)
+        call = await blocking(call_for, request)
         handler = api.handler(resource_type)
         if "create" not in handler.interactions:
             raise handler._unsupported("create")
         resource = await formats.read_resource(request, cases.settings.fhir_max_body)
-        api.validate(resource, handler)
-        condition = request.headers.get("if-none-exist")
-        if condition:
-            from urllib.parse import parse_qsl
 
-            existing = handler.find_existing(call, parse_qsl(condition.lstrip("?")))
-            if len(existing) > 1:
-                raise FhirError.simple(412, "duplicate", "If-None-Exist matches several resources; make the criteria selective.",
-                                       error_code="conditional-create-ambiguous")
-            if existing:
-                return formats.render(request, existing[0], 200, resource_headers(call.base, existing[0]))
-        written = handler.create(call, resource)
-        return _written(request, call, written)
+        def work() -> Response:
+            api.validate(resource, handler)
+            condition = request.headers.get("if-none-exist")
+            if condition:
+                from urllib.parse import parse_qsl
+
+                existing = handler.find_existing(call, parse_qsl(condition.lstrip("?")))
+                if len(existing) > 1:
+                    raise FhirError.simple(412, "duplicate", "If-None-Exist matches several resources; make the criteria "
+                                           "selective.", error_code="conditional-create-ambiguous")
+                if existing:
+                    return formats.render(request, existing[0], 200, resource_headers(call.base, existing[0]))
+            return _written(request, call, handler.create(call, resource))
+
+        return await blocking(work)
 
     def _written(request: Request, call: Call, written: Any) -> Response:
         headers = resource_headers(call.base, written.resource)
@@ -294,20 +310,25 @@ def router(cases: "UseCases", handlers: list[ResourceHandler], tokens: Principal
     async def history_type(request: Request, resource_type: str) -> Response:
         from gateway.fhir.bundle import history
 
-        call = call_for(request)
-        handler = api.handler(resource_type)
-        versions = handler.history_type(call, list(request.query_params.multi_items()))
-        return formats.render(request, history(call.base, f"{resource_type}/_history", versions))
+        def work() -> Response:
+            call = call_for(request)
+            versions = api.handler(resource_type).history_type(call, list(request.query_params.multi_items()))
+            return formats.render(request, history(call.base, f"{resource_type}/_history", versions))
+
+        return await blocking(work)
 
     @routes.get("/{resource_type}/{id}", summary="read")
     async def read(request: Request, resource_type: str, id: str) -> Response:
-        call = call_for(request)
-        resource = api.handler(resource_type).read(call, id)
-        return formats.render(request, resource, 200, resource_headers(call.base, resource))
+        def work() -> Response:
+            call = call_for(request)
+            resource = api.handler(resource_type).read(call, id)
+            return formats.render(request, resource, 200, resource_headers(call.base, resource))
+
+        return await blocking(work)
 
     @routes.put("/{resource_type}/{id}", summary="update (If-Match for optimistic locking)")
     async def update(request: Request, resource_type: str, id: str) -> Response:
-        call = call_for(request)
+        call = await blocking(call_for, request)
         handler = api.handler(resource_type)
         if "update" not in handler.interactions:
             raise handler._unsupported("update")
@@ -315,23 +336,31 @@ def router(cases: "UseCases", handlers: list[ResourceHandler], tokens: Principal
         if resource.get("id") != id:
             raise FhirError.simple(400, "invalid", f"The body's id {resource.get('id')!r} must be the id in the URL ({id}).",
                                    expression=f"{resource_type}.id", error_code="id-mismatch")
-        api.validate(resource, handler)
-        written = handler.update(call, id, resource, parse_if_match(request.headers.get("if-match")))
-        return _written(request, call, written)
+        def work() -> Response:
+            api.validate(resource, handler)
+            return _written(request, call, handler.update(call, id, resource, parse_if_match(request.headers.get("if-match"))))
+
+        return await blocking(work)
 
     @routes.get("/{resource_type}/{id}/_history", summary="instance history")
     async def history_instance(request: Request, resource_type: str, id: str) -> Response:
         from gateway.fhir.bundle import history
 
-        call = call_for(request)
-        versions = api.handler(resource_type).history_instance(call, id)
-        return formats.render(request, history(call.base, f"{resource_type}/{id}/_history", versions))
+        def work() -> Response:
+            call = call_for(request)
+            versions = api.handler(resource_type).history_instance(call, id)
+            return formats.render(request, history(call.base, f"{resource_type}/{id}/_history", versions))
+
+        return await blocking(work)
 
     @routes.get("/{resource_type}/{id}/_history/{vid}", summary="vread")
     async def vread(request: Request, resource_type: str, id: str, vid: str) -> Response:
-        call = call_for(request)
-        resource = api.handler(resource_type).vread(call, id, vid)
-        return formats.render(request, resource, 200, resource_headers(call.base, resource))
+        def work() -> Response:
+            call = call_for(request)
+            resource = api.handler(resource_type).vread(call, id, vid)
+            return formats.render(request, resource, 200, resource_headers(call.base, resource))
+
+        return await blocking(work)
 
     for method in ("DELETE", "PATCH"):
         async def refuse(request: Request, resource_type: str, id: str, _m: str = method) -> Response:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool  # verifying and running a call blocks: off the loop
 from fastapi.responses import Response
 from lxml import etree
 
@@ -144,6 +145,23 @@ class SoapService:
             chunks.append(chunk)
         return b"".join(chunks)
 
+    def _answer(self, raw: bytes, soap_action: str | None, base_url: str) -> bytes:
+        """Parse, verify and run one call: blocking work (signatures, the
+        database, the platform), run off the event loop so that one worker
+        serves other calls while this one waits."""
+        try:
+            root = parse_untrusted(raw, max_bytes=self.max_bytes)
+        except UnsafeXml as exc:
+            raise SoapFault(exc.code, exc.message) from None
+        envelope = read_envelope(root)
+        payload, principal, detail = self.security(envelope, raw)
+        handler = self.operations.get(payload.tag if isinstance(payload.tag, str) else "")
+        if handler is None:
+            raise SoapFault("unknown-operation", f"{self.name} has no operation for {payload.tag}; see ?wsdl.",
+                            path="/Envelope/Body/" + etree.QName(payload).localname)
+        result = handler(SoapRequest(envelope, payload, principal, soap_action, detail, raw, base_url))
+        return envelope_bytes(result)
+
     async def handle(self, request: Request) -> Response:
         try:
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -153,19 +171,9 @@ class SoapService:
                     http_status=415,
                 )
             raw = await self._read(request)
-            try:
-                root = parse_untrusted(raw, max_bytes=self.max_bytes)
-            except UnsafeXml as exc:
-                raise SoapFault(exc.code, exc.message) from None
-            envelope = read_envelope(root)
-            payload, principal, detail = self.security(envelope, raw)
-            handler = self.operations.get(payload.tag if isinstance(payload.tag, str) else "")
-            if handler is None:
-                raise SoapFault("unknown-operation", f"{self.name} has no operation for {payload.tag}; see ?wsdl.",
-                                path="/Envelope/Body/" + etree.QName(payload).localname)
             soap_action = request.headers.get("soapaction", "").strip('"') or None
-            result = handler(SoapRequest(envelope, payload, principal, soap_action, detail, raw, str(request.base_url)))
-            return Response(envelope_bytes(result), media_type=XML_CONTENT_TYPE)
+            answer = await run_in_threadpool(self._answer, raw, soap_action, str(request.base_url))
+            return Response(answer, media_type=XML_CONTENT_TYPE)
         except SoapFault as fault:
             log.info("%s: fault %s %s", self.name, fault.code, fault.message)
             return Response(fault_bytes(fault), status_code=fault.http_status, media_type=XML_CONTENT_TYPE)
