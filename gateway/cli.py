@@ -188,7 +188,10 @@ def cmd_credentials(args: argparse.Namespace) -> int:
             print(path)
         print(f"keystore password: {args.password}")
         return 0
-    cast = personas(registries)
+    from gateway.ehealth.rtw.personas import rtw_personas
+    from gateway.ehealth.rtw.sandbox import rtw_sandbox
+
+    cast = {**personas(registries), **rtw_personas(rtw_sandbox(settings.sandbox_seed))}  # return-to-work staff too (RP-S1)
     if args.persona not in cast:
         print(f"error: no persona {args.persona!r}; see: care-gateway sandbox personas", file=sys.stderr)
         return 2

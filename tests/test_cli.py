@@ -132,3 +132,17 @@ def test_organisation_credentials_and_trust_files_are_written(tmp_path, capsys):
     assert trust.own_credential().certificate == cert
     assert trust.oidc[0].issuer == "http://127.0.0.1:8100/ehealth/auth/realms/M2M"
     assert Settings.from_env({"CARE_GATEWAY_SETTINGS": str(settings_file)}).platform == "http://127.0.0.1:8100/ehealth"
+
+
+def test_RP_S1_a_return_to_work_persona_s_credentials_are_written(tmp_path, capsys):
+    """A regional counsellor's vendor gets the key and certificate its user
+    signs STS requests with at the crossroads bank (RP-S1), as the console's
+    download gives them."""
+    from cryptography import x509
+
+    from gateway.ehealth.pki import load_pki
+
+    assert main(["sandbox", "credentials", "reg-counsellor", "--out", str(tmp_path / "reg")]) == 0
+    cert = x509.load_pem_x509_certificate((tmp_path / "reg" / "reg-counsellor.cert.pem").read_bytes())
+    assert cert == load_pki().persona("reg-counsellor").certificate
+    assert "keystore password: sandbox" in capsys.readouterr().out
