@@ -51,6 +51,9 @@ class Settings:
     validate_max_entries: int = 100
     validate_time_budget: float = 10.0
     validate_concurrency: int = 2
+    # RP-R3: a statistics cell counting fewer requests than this (but some)
+    # is suppressed before release, with whatever would let it be recomputed.
+    rtw_small_cell: int = 5
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -74,6 +77,7 @@ class Settings:
             validate_max_entries=int(env.get("CARE_GATEWAY_VALIDATE_MAX_ENTRIES", base.validate_max_entries)),
             validate_time_budget=float(env.get("CARE_GATEWAY_VALIDATE_TIME_BUDGET", base.validate_time_budget)),
             validate_concurrency=int(env.get("CARE_GATEWAY_VALIDATE_CONCURRENCY", base.validate_concurrency)),
+            rtw_small_cell=_small_cell(env.get("CARE_GATEWAY_RTW_SMALL_CELL", str(base.rtw_small_cell))),
         )
 
     def with_database(self, url: str | None) -> "Settings":
@@ -93,7 +97,19 @@ class Settings:
 # CARE_GATEWAY_* variable (the [trust] table is read by gateway/trust.py).
 FILE_KEYS = ("database_url", "pseudonym_secret", "sandbox_seed", "log_level", "sandbox_actions", "platform", "public_url",
              "sandbox_database_url", "fhir_max_body", "validate_max_bytes", "validate_max_entries",
-             "validate_time_budget", "validate_concurrency")
+             "validate_time_budget", "validate_concurrency", "rtw_small_cell")
+
+
+def _small_cell(value: str) -> int:
+    """RP-R3's threshold: below 2 nothing would ever be suppressed."""
+    try:
+        threshold = int(str(value).strip())
+    except ValueError:
+        threshold = 0
+    if threshold < 2:
+        raise ValueError(f"CARE_GATEWAY_RTW_SMALL_CELL must be a whole number of at least 2 (RP-R3's small-cell "
+                         f"threshold), not {value!r}")
+    return threshold
 
 
 class SettingsFileError(ValueError):

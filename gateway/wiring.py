@@ -199,7 +199,7 @@ def _return_to_work(ctx: DomainContext, trust: "TrustSettings", http: httpx.Clie
     # the STSs likewise (a SOAP caller's Principal names its STS's Issuer): bcss* is the crossroads bank's
     regional |= {issuer for sts in trust.trusted_sts() if sts.name.startswith("bcss") for issuer in sts.issuers}
     ehealth |= {issuer for sts in trust.trusted_sts() if not sts.name.startswith("bcss") for issuer in sts.issuers}
-    return ReturnToWork(ctx, sources, trio, SignIn(regional, ehealth))
+    return ReturnToWork(ctx, sources, trio, SignIn(regional, ehealth), small_cell=ctx.settings.rtw_small_cell)
 
 
 def _trust_and_transport(settings: Settings, platform: "Platform | None") -> "tuple[TrustSettings, httpx.Client, str]":

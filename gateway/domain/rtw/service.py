@@ -13,6 +13,7 @@ from gateway.domain.rtw.dossiers import DossierService, RtwCore
 from gateway.domain.rtw.forms import FormService
 from gateway.domain.rtw.policy import ReturnToWorkPolicy, SignIn
 from gateway.domain.rtw.ports import PartnerSources, TrioDirectory
+from gateway.domain.rtw.statistics import DEFAULT_THRESHOLD
 from gateway.domain.rtw.trajectory import trajectory_services
 
 
@@ -20,7 +21,7 @@ class ReturnToWork:
     """The return-to-work use cases a face is given."""
 
     def __init__(self, ctx: DomainContext, sources: PartnerSources, trio: TrioDirectory, sign_in: SignIn,
-                 *, access_lifetime: timedelta = MAX_LIFETIME) -> None:
+                 *, access_lifetime: timedelta = MAX_LIFETIME, small_cell: int = DEFAULT_THRESHOLD) -> None:
         self.ctx = ctx
         self.access = AccessDataCache(sources, ctx.clock, access_lifetime)
         self.policy = ReturnToWorkPolicy(self.access, sign_in)
@@ -29,7 +30,7 @@ class ReturnToWork:
         self.forms = FormService(core)
         # the trajectory (RP-F3..RP-F9, RP-R3, RF-2): requests, decisions, lists, messages, TRIO link, statistics
         (self.requests, self.decisions, self.lists, self.messages, self.trio_link,
-         self.statistics) = trajectory_services(core)
+         self.statistics) = trajectory_services(core, small_cell)
 
     def purge(self, *, dry_run: bool = False, today: date | None = None) -> retention.RtwPurgeReport:
         """RP-R1, for the gateway's purge."""

@@ -7,12 +7,12 @@ from gateway.domain.rtw.dossiers import RtwCore
 from gateway.domain.rtw.lists import ListService
 from gateway.domain.rtw.messages import MessageService
 from gateway.domain.rtw.requests import RequestService, Trajectory
-from gateway.domain.rtw.statistics import StatisticsService
+from gateway.domain.rtw.statistics import DEFAULT_THRESHOLD, StatisticsService
 from gateway.domain.rtw.trio_link import TrioLinkService
 
 
-def trajectory_services(core: RtwCore) -> tuple[RequestService, DecisionService, ListService, MessageService,
-                                                 TrioLinkService, StatisticsService]:
+def trajectory_services(core: RtwCore, small_cell: int = DEFAULT_THRESHOLD) -> tuple[
+        RequestService, DecisionService, ListService, MessageService, TrioLinkService, StatisticsService]:
     trajectory = Trajectory(core)
     return (RequestService(trajectory), DecisionService(trajectory), ListService(trajectory), MessageService(trajectory),
-            TrioLinkService(trajectory), StatisticsService(core))
+            TrioLinkService(trajectory), StatisticsService(core, small_cell))

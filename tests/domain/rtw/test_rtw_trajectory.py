@@ -288,3 +288,24 @@ def test_rp_r3_a_small_cell_is_suppressed_and_the_cell_that_would_give_it_away_t
     assert (group.total.requests, group.total.trainings, group.total.suppressed) == (8, 8, None)
     exported = rtw.statistics.export("2026-06", by="kind")
     assert exported.groups == (group,)  # the CLI export releases the same table
+
+
+def test_rp_r3_the_small_cell_threshold_is_a_setting(gw, state, dossier, who) -> None:  # type: ignore[no-untyped-def]
+    """A statistics office sets its own threshold (CARE_GATEWAY_RTW_SMALL_CELL);
+    below 2 nothing would be suppressed, so the gateway refuses to start with it."""
+    from gateway.config import Settings
+    from gateway.domain.rtw.policy import SignIn
+    from gateway.ehealth.rtw.facts import SandboxPartnerSources, SandboxTrio
+    from tests.domain.rtw.conftest import BCSS, EHEALTH
+
+    assert Settings.from_env({"CARE_GATEWAY_RTW_SMALL_CELL": "3"}).rtw_small_cell == 3
+    assert Settings.from_env({}).rtw_small_cell == 5
+    for wrong in ("1", "0", "-4", "five", ""):
+        with pytest.raises(ValueError, match="CARE_GATEWAY_RTW_SMALL_CELL"):
+            Settings.from_env({"CARE_GATEWAY_RTW_SMALL_CELL": wrong})
+    strict = ReturnToWork(gw.ctx, SandboxPartnerSources(state), SandboxTrio(state), SignIn(frozenset({BCSS}), frozenset({EHEALTH})),
+                            small_cell=3)
+    for _ in range(3):
+        strict.requests.file(who("oa-rtw-coordinator"), FileRequest(dossier.id, "training", "A project", TRAININGS[:1]))
+    group, = strict.statistics.release(who("inami-inspector"), "2026-06", by="kind").groups
+    assert (group.total.requests, group.total.suppressed) == (3, None)  # 3 is not below 3: released
