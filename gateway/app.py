@@ -16,6 +16,9 @@ from gateway.wiring import Gateway, build_gateway
 def create_app(gw: Gateway | None = None, settings: Settings | None = None) -> FastAPI:
     """Build the app around a wired gateway (tests pass their own)."""
     gw = gw or build_gateway(settings or Settings.from_env())
+    from gateway.blocking import configure
+
+    configure(gw.settings.calls_at_once)  # how many calls at once on each event loop that serves from now on
     app = FastAPI(
         title="care-gateway",
         version=gateway.__version__,

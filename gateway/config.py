@@ -54,6 +54,9 @@ class Settings:
     # RP-R3: a statistics cell counting fewer requests than this (but some)
     # is suppressed before release, with whatever would let it be recomputed.
     rtw_small_cell: int = 5
+    # How many calls one worker process runs at the same time (gateway/blocking.py):
+    # 1 with the embedded platform; 8 to 16 against a remote platform.
+    calls_at_once: int = 1
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -78,6 +81,7 @@ class Settings:
             validate_time_budget=float(env.get("CARE_GATEWAY_VALIDATE_TIME_BUDGET", base.validate_time_budget)),
             validate_concurrency=int(env.get("CARE_GATEWAY_VALIDATE_CONCURRENCY", base.validate_concurrency)),
             rtw_small_cell=_small_cell(env.get("CARE_GATEWAY_RTW_SMALL_CELL", str(base.rtw_small_cell))),
+            calls_at_once=_at_least_one("CARE_GATEWAY_CALLS_AT_ONCE", env.get("CARE_GATEWAY_CALLS_AT_ONCE", str(base.calls_at_once))),
         )
 
     def with_database(self, url: str | None) -> "Settings":
@@ -97,7 +101,17 @@ class Settings:
 # CARE_GATEWAY_* variable (the [trust] table is read by gateway/trust.py).
 FILE_KEYS = ("database_url", "pseudonym_secret", "sandbox_seed", "log_level", "sandbox_actions", "platform", "public_url",
              "sandbox_database_url", "fhir_max_body", "validate_max_bytes", "validate_max_entries",
-             "validate_time_budget", "validate_concurrency", "rtw_small_cell")
+             "validate_time_budget", "validate_concurrency", "rtw_small_cell", "calls_at_once")
+
+
+def _at_least_one(name: str, value: str) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return number
 
 
 def _small_cell(value: str) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from datetime import date, datetime, timezone
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 from sqlalchemy import text
@@ -160,9 +160,10 @@ class LiveGateway:
     """A gateway served over real HTTP (uvicorn in a thread) on 127.0.0.1."""
 
     @classmethod
-    def start(cls, db: Database, clock: FixedClock, platform_dir) -> "LiveGateway":  # type: ignore[no-untyped-def]
+    def start(cls, db: Database, clock: FixedClock, platform_dir, **settings: Any) -> "LiveGateway":  # type: ignore[no-untyped-def]
         """The embedded default over HTTP: the gateway and the simulated
-        platform it hosts, whose IdP issues tokens for this port."""
+        platform it hosts, whose IdP issues tokens for this port (``settings``:
+        other gateway settings than the defaults)."""
         import socket
 
         with socket.socket() as s:
@@ -170,7 +171,7 @@ class LiveGateway:
             port = s.getsockname()[1]
         base_url = f"http://127.0.0.1:{port}"
         platform = make_platform(platform_dir, clock, base_url)
-        gw = build_gateway(Settings(database_url=db.url, public_url=base_url), clock=clock, db=db, platform=platform)
+        gw = build_gateway(Settings(database_url=db.url, public_url=base_url, **settings), clock=clock, db=db, platform=platform)
         return cls(gw, clock, port)
 
     def __init__(self, gw: Gateway, clock: FixedClock, port: int) -> None:
@@ -209,6 +210,11 @@ class LiveGateway:
 def live(tmp_path_factory, _shared_database: Database | None) -> Iterator[LiveGateway]:
     """A live gateway per test module, on its own database, with a clock the
     tests can move (clients that sign messages should use ``live.clock``)."""
+    yield from live_gateway(tmp_path_factory, _shared_database)
+
+
+def live_gateway(tmp_path_factory, _shared_database: Database | None, **settings: Any) -> Iterator[LiveGateway]:  # type: ignore[no-untyped-def]
+    """The body of the ``live`` fixture, for a module that needs other settings."""
     if _shared_database is not None:
         scan_server_database(_shared_database.engine, [t.name for t in Base.metadata.sorted_tables], "a module")
         empty_tables(_shared_database)
@@ -219,7 +225,7 @@ def live(tmp_path_factory, _shared_database: Database | None) -> Iterator[LiveGa
         stamp_head(db.url)
         remember(db.url)
     clock = FixedClock(datetime.now(timezone.utc).replace(microsecond=0))
-    server = LiveGateway.start(db, clock, tmp_path_factory.mktemp("live-platform"))
+    server = LiveGateway.start(db, clock, tmp_path_factory.mktemp("live-platform"), **settings)
     yield server
     server.stop()
     server.gw.platform.db.dispose()

@@ -18,7 +18,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool as blocking  # acts wait on the database and the platform: off the loop
+from gateway.blocking import blocking  # acts wait on the database and the platform: off the loop
 
 from gateway.domain.errors import DomainError
 from gateway.fhir import formats

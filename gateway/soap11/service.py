@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool  # verifying and running a call blocks: off the loop
+from gateway.blocking import blocking  # verifying and running a call blocks: off the loop
 from fastapi.responses import Response
 from lxml import etree
 
@@ -172,7 +172,7 @@ class SoapService:
                 )
             raw = await self._read(request)
             soap_action = request.headers.get("soapaction", "").strip('"') or None
-            answer = await run_in_threadpool(self._answer, raw, soap_action, str(request.base_url))
+            answer = await blocking(self._answer, raw, soap_action, str(request.base_url))
             return Response(answer, media_type=XML_CONTENT_TYPE)
         except SoapFault as fault:
             log.info("%s: fault %s %s", self.name, fault.code, fault.message)

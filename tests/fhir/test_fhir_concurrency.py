@@ -3,7 +3,9 @@
 up the next call. Against the real platform that wait is the network's, so
 a face that ran acts on its event loop would serve one call per round trip.
 
-The proof holds no timing: both calls must be inside the link question at
+With the setting ``calls_at_once`` (1 by default, for the embedded platform
+whose answers are CPU in this very process) above one, as a gateway talking
+to a remote platform runs. The proof holds no timing: both calls must be inside the link question at
 the same moment (a barrier), which only happens if neither blocks the other."""
 
 from __future__ import annotations
@@ -12,9 +14,19 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from gateway.adapters.attribute_authority import AttributeAuthorityClient
 from gateway.domain.identifiers import SSIN_SYSTEM
+
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, _shared_database):  # type: ignore[no-untyped-def]
+    """A gateway that runs two calls at once (``calls_at_once``, as against a remote platform)."""
+    from tests.conftest import live_gateway
+
+    yield from live_gateway(tmp_path_factory, _shared_database, calls_at_once=2)
 
 
 def test_IC_A1_two_searches_ask_the_attribute_authority_at_once(live, fhir_token, personas, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -37,3 +49,13 @@ def test_IC_A1_two_searches_ask_the_attribute_authority_at_once(live, fhir_token
     assert [a.status_code for a in answers] == [200, 200], [a.text[:300] for a in answers]
     assert not both.broken
     assert all(a.json()["resourceType"] == "Bundle" for a in answers)
+
+
+def test_calls_at_once_is_a_setting_of_at_least_one() -> None:
+    from gateway.config import Settings
+
+    assert Settings.from_env({}).calls_at_once == 1
+    assert Settings.from_env({"CARE_GATEWAY_CALLS_AT_ONCE": "12"}).calls_at_once == 12
+    for wrong in ("0", "-1", "many"):
+        with pytest.raises(ValueError, match="CARE_GATEWAY_CALLS_AT_ONCE"):
+            Settings.from_env({"CARE_GATEWAY_CALLS_AT_ONCE": wrong})

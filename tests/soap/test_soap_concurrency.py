@@ -10,9 +10,19 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from gateway.adapters.attribute_authority import AttributeAuthorityClient
 from tests.soap.conftest import request
+
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, _shared_database):  # type: ignore[no-untyped-def]
+    """A gateway that runs two calls at once (``calls_at_once``, as against a remote platform)."""
+    from tests.conftest import live_gateway
+
+    yield from live_gateway(tmp_path_factory, _shared_database, calls_at_once=2)
 
 
 def test_IC_A1_two_consults_ask_the_attribute_authority_at_once(soap, personas, monkeypatch) -> None:  # type: ignore[no-untyped-def]
