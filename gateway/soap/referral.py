@@ -73,6 +73,11 @@ def referral_element(view: ReferralView, parent: etree._Element) -> etree._Eleme
     element = mapping("referral").xml_element(referral_values(view), parent)
     for party in view.party("performer"):
         mapping("referral_performer").xml_element(performer_values(party), element)
+    basis = dict(view.basis)
+    if {"episode", "screening", "domain"} <= basis.keys():  # RF-3: a perinatal referral to support
+        support = etree.SubElement(element, rf("SupportBasis"))
+        for name, key in (("EpisodeId", "episode"), ("ScreeningId", "screening"), ("Domain", "domain")):
+            etree.SubElement(support, rf(name)).text = basis[key]
     return element
 
 

@@ -55,6 +55,12 @@ def test_PN_1_PN_2_RF_3_the_follow_up_over_soap(live, pn, personas, team, regist
                                       ServiceRequested="violence support centre",
                                       PerformerNihii=[personas["psi-admin"].organisation_nihii])
     assert made.Reason == "perinatal vulnerability: violence"
+    from gateway.soap.referral import NS as RF_NS, PATH as RF_PATH
+    from tests.soap.care_referral_callers import ServiceCallers
+
+    referrals = ServiceCallers(live, personas, path=RF_PATH, ns=RF_NS, xsd=("soap", "referral", "Referral-v1.xsd"))
+    basis = referrals.service("gp").GetReferral(ReferralId=made.ReferralId).Referral.SupportBasis  # RF-3, read back
+    assert (basis.EpisodeId, basis.ScreeningId, basis.Domain) == (episode.EpisodeId, done.ScreeningId, "violence")
     fault = refused(pn("nurse").ReferToSupport, EpisodeId=episode.EpisodeId, ScreeningId=done.ScreeningId, Domain="housing",
                     ServiceRequested="housing support")
     assert (fault["Code"], fault["Rule"]) == ("domain-needs-no-action", "RF-3")
