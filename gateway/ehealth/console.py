@@ -269,6 +269,14 @@ def _has_certificate(platform: "Platform", key: str) -> bool:
     return True
 
 
+def _name_cell(p: "Persona") -> str:
+    return f'<strong id="persona-{esc(p.key)}">{esc(p.key)}</strong><br>{esc(p.display_name)}'
+
+
+def _may(p: "Persona") -> str:
+    return "<ul class=\"may\">" + "".join(f"<li>{esc(m)}</li>" for m in p.may) + "</ul>"
+
+
 def _credentials_cell(console: str, key: str, certified: bool) -> str:
     return (_credential_links(console, key, _persona_files(key)) if certified
             else '<span class="muted">none: signs in at the identity provider only</span>')
@@ -279,9 +287,9 @@ def _personas(platform: "Platform", cast: dict[str, "Persona"], console: str) ->
     certified = {key: _has_certificate(platform, key) for key in cast}
     for p in cast.values():
         organisation = platform.registries.organisation(p.organisation_nihii) if p.organisation_nihii else None
-        may = "<ul class=\"may\">" + "".join(f"<li>{esc(m)}</li>" for m in p.may) + "</ul>"
+        may = _may(p)
         rows.append([
-            f'<strong id="persona-{esc(p.key)}">{esc(p.key)}</strong><br>{esc(p.display_name)}',
+            _name_cell(p),
             esc(p.role.value), code(p.niss), code(p.nihii) if p.nihii else "",
             f"{esc(organisation.name)} ({code(organisation.nihii)})" if organisation else "",
             f"{may}<span class=\"muted\">{esc(p.description)}</span>",
@@ -302,11 +310,10 @@ def _rtw_personas(platform: "Platform", casts: _Casts, console: str) -> str:
         at = casts.signs_in_at(p.key)
         assert at is not None
         certified = _has_certificate(platform, p.key)
-        may = "<ul class=\"may\">" + "".join(f"<li>{esc(m)}</li>" for m in p.may) + "</ul>"
         rows.append([
-            f'<strong id="persona-{esc(p.key)}">{esc(p.key)}</strong><br>{esc(p.display_name)}',
+            _name_cell(p),
             esc(p.role.value), code(p.niss), f"{esc(organisation.name)} ({code(organisation.cbe)})",
-            f'{esc(at.name)}<br><span class="muted">STS {code(at.sts_issuer)}</span>', may,
+            f'{esc(at.name)}<br><span class="muted">STS {code(at.sts_issuer)}</span>', _may(p),
             _credentials_cell(console, p.key, certified), _token_buttons(console, p, certified),
         ])
     return table("Return-to-work personas: one per role of a partner, signing in where that partner signs in (RP-S1)", (
