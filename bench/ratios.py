@@ -162,7 +162,9 @@ def start_gateway(checkout: Path, port: int, url: str, sandbox_url: str, public:
     env = {**os.environ, "CARE_GATEWAY_DATABASE_URL": url, "CARE_GATEWAY_SANDBOX_DATABASE_URL": sandbox_url,
            "CARE_GATEWAY_PUBLIC_URL": public,
            "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(checkout).resolve()), os.environ.get("PYTHONPATH")]))}
-    option = ["--workers", str(workers)] if workers != 1 else []  # older checkouts have no --workers
+    # Always say how many: `serve` defaults to one worker per core. Only
+    # checkouts older than --workers (one process then) go without it.
+    option = ["--workers", str(workers)] if "--workers" in (Path(checkout) / "gateway" / "cli.py").read_text() else []
     return subprocess.Popen([sys.executable, "-m", "gateway", "--log-level", "WARNING", "serve", "--host", "127.0.0.1",
                              "--port", str(port), *option],
                             cwd=tmp, env=env, stdout=(tmp / f"{name}.log").open("w"), stderr=subprocess.STDOUT)

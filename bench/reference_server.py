@@ -70,12 +70,11 @@ def main() -> None:
     os.environ["REFERENCE_DATABASE"] = str(args.database)
     if args.workers == 1:
         uvicorn.run(create_app(), host="127.0.0.1", port=args.port, log_level="warning")
-    else:
-        import sys
+    else:  # served the way the gateway serves several workers: each its own SO_REUSEPORT socket
+        from gateway.serving import WorkerSpec, serve_workers
 
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        uvicorn.run("reference_server:create_app", factory=True, workers=args.workers, host="127.0.0.1", port=args.port,
-                    log_level="warning", app_dir=str(Path(__file__).resolve().parent))
+        raise SystemExit(serve_workers(WorkerSpec("reference_server:create_app", "127.0.0.1", args.port, "WARNING",
+                                                  app_dir=str(Path(__file__).resolve().parent)), args.workers))
 
 
 if __name__ == "__main__":

@@ -112,6 +112,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if gw.platform is not None:
         gw.platform.db.dispose()
     del gw
+    from gateway.serving import WorkerSpec, balanced_by_kernel, serve_workers
+
+    if balanced_by_kernel() and args.port != 0:  # each worker its own socket: connections spread over them
+        return serve_workers(WorkerSpec("gateway.app:create_app", args.host, args.port, args.log_level), workers)
     uvicorn.run("gateway.app:create_app", factory=True, workers=workers, host=args.host, port=args.port,
                 log_level=args.log_level.lower())
     return 0
