@@ -617,7 +617,7 @@ def main(argv: list[str] | None = None) -> int:
         versus: dict[str, list[tuple[Figures, Figures]]] = {c: [] for c in cases}  # (this checkout, the other)
         # Requests sent once only (signed messages, client assertions), per second of a run: more than
         # the gateway answers here; a figure near its budget shows as non-2xx (replays refused).
-        once_only = {"soap-consult": 150, "soap-declare": 150, "token": 400}
+        once_only = {"soap-consult": 150, "soap-declare": 150, "token": 800}
         for r in range(args.rounds):
             ref = run_wrk(ref_base, ref_file, duration=args.duration, connections=16, threads=args.threads,
                           server_pid=reference.pid)
