@@ -142,7 +142,15 @@ class ActRunner:
         channel: str = "internal",
         resource_type: str | None = None,
         resource_id: str | None = None,
+        reads: bool = False,
     ) -> T:
+        """Run ``body`` as one act. ``reads=True`` says the body only reads:
+        where the database has one writer at a time (SQLite), it then reads
+        from a snapshot without the write lock, so that its questions to the
+        platform (IC-A1's therapeutic link, IC-R9's register) do not hold
+        every other process's acts; its audit record follows in a short
+        transaction of its own, committed before the answer is returned
+        (as a refusal's always is)."""
         now = self.clock.now()
         actor = self.pseudonyms.pseudonymise(principal.niss)
         resource_id = audit_id(resource_id)
@@ -150,15 +158,20 @@ class ActRunner:
         group = _OUTER.get()
         if group is not None:
             return self._run_inside(group, principal, action, body, channel, resource_type, resource_id, now, actor)
+        apart = reads and self.db.one_writer
         try:
-            with self.db.transaction() as session:
+            with (self.db.snapshot() if apart else self.db.transaction()) as session:
                 act = Act(
                     session, principal, action, channel, now, self.clock.today(), actor,
                     resource_type=resource_type, resource_id=resource_id,
                 )
                 state["act"] = act
                 result = body(act)
-                audit.append(session, self._entry(session, act, "allowed"), now)
+                if not apart:
+                    audit.append(session, self._entry(session, act, "allowed"), now)
+            if apart:
+                with self.db.transaction() as session:
+                    audit.append(session, self._entry(session, act, "allowed"), now)
             self.sealer.committed()
             log.info("%s by %s (%s): allowed [%s]", action, principal.role, principal.organisation or "-", act.rule or "-")
             return result

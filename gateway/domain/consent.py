@@ -101,7 +101,7 @@ class ConsentService:
             return [as_version(v, r, versions) for i, r in enumerate(rows)
                     if (v := consent_view(ctx, r, in_force=i == len(rows) - 1)) is not None]
 
-        return ctx.runner.run(principal, "consent.read", body, channel=channel, resource_type="consent")
+        return ctx.runner.run(principal, "consent.read", body, channel=channel, resource_type="consent", reads=True)
 
     def get(self, principal: Principal, consent_id: str, *, channel: str = "internal") -> ConsentView:
         """One recorded decision by its public id, under the consult rules of

@@ -34,6 +34,10 @@ class Database:
         self.url = normalise_url(url)
         self.engine: Engine = _make_engine(self.url, echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # On SQLite a read-only unit begins DEFERRED: a WAL snapshot that takes
+        # no write lock (see :meth:`snapshot`).
+        self._snapshots = sessionmaker(self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False)
+        event.listen(self._snapshots, "before_flush", _refuse_writes)
 
     @property
     def dialect(self) -> str:
@@ -43,6 +47,21 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error."""
         with self._sessions() as session, session.begin():
+            yield session
+
+    @property
+    def one_writer(self) -> bool:
+        """Whether the database lets one transaction write at a time
+        (SQLite: every transaction takes the write lock as it begins)."""
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A session that only reads, in one transaction. On SQLite it takes
+        no write lock (``BEGIN DEFERRED``: a snapshot of what is committed),
+        so readers in other processes do not queue behind it; anything it
+        tries to write is refused before it reaches the database."""
+        with self._snapshots() as session, session.begin():
             yield session
 
     def session(self) -> Session:
@@ -89,6 +108,11 @@ class Database:
         self.engine.dispose()
 
 
+def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a read-only unit of work tried to write")
+
+
 def _make_engine(url: str, echo: bool) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"timeout": 60, "check_same_thread": False})
@@ -110,7 +134,8 @@ def _make_engine(url: str, echo: bool) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            mode = "DEFERRED" if connection.get_execution_options().get("sqlite_begin") == "DEFERRED" else "IMMEDIATE"
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)

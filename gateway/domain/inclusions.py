@@ -454,7 +454,7 @@ class InclusionService:
             decision = act.require(ctx.policy.consult(principal, current, same_person=same))
             return self._patient_inclusions(act, decision, pseudonym, person)
 
-        return ctx.runner.run(principal, "inclusion.consult", body, channel=channel, resource_type="patient")
+        return ctx.runner.run(principal, "inclusion.consult", body, channel=channel, resource_type="patient", reads=True)
 
     def _patient_inclusions(
         self, act: Act, decision: Decision, pseudonym: str, person: PersonRecord | None
@@ -486,7 +486,7 @@ class InclusionService:
             decision = act.require(ctx.policy.consult(principal, ctx.pseudonyms.reveal(inc.patient_pseudonym)))
             return inclusion_view(ctx, inc, restricted=rights.guard_restricted(act, decision, inc))
 
-        return ctx.runner.run(principal, "inclusion.read", body, channel=channel, resource_type="inclusion", resource_id=inclusion_id)
+        return ctx.runner.run(principal, "inclusion.read", body, channel=channel, resource_type="inclusion", resource_id=inclusion_id, reads=True)
 
     def history(self, principal: Principal, inclusion_id: str, *, channel: str = "internal") -> list[InclusionVersionView]:
         """Every version of one inclusion, oldest first (who changed what, IC-R8 item 10)."""
@@ -504,7 +504,7 @@ class InclusionService:
                 for c in inc.changes
             ]
 
-        return ctx.runner.run(principal, "inclusion.history", body, channel=channel, resource_type="inclusion", resource_id=inclusion_id)
+        return ctx.runner.run(principal, "inclusion.history", body, channel=channel, resource_type="inclusion", resource_id=inclusion_id, reads=True)
 
     def _load(self, act: Act, inclusion_id: str) -> Inclusion:
         """The inclusion an act names by id. For PSI staff an inclusion of
@@ -716,7 +716,7 @@ class InclusionService:
             act.detail["returned"] = len(items)
             return Page(tuple(items), size, next_cursor)
 
-        return ctx.runner.run(principal, "inclusion.list-patients", body, channel=channel, resource_type="inclusion")
+        return ctx.runner.run(principal, "inclusion.list-patients", body, channel=channel, resource_type="inclusion", reads=True)
 
     # IC-F2 / IC-F4: search ----------------------------------------------------
     def search(self, principal: Principal, query: InclusionQuery, *, channel: str = "internal") -> InclusionPage:
@@ -804,7 +804,7 @@ class InclusionService:
         # the project is listing its patients (IC-F4): the same act, audited
         # the same way, whichever face asks.
         if query.patient_niss or principal.role is Role.PATIENT:
-            return ctx.runner.run(principal, "inclusion.consult", body, channel=channel, resource_type="patient")
+            return ctx.runner.run(principal, "inclusion.consult", body, channel=channel, resource_type="patient", reads=True)
         if principal.role is Role.PSI_COORDINATOR:
-            return ctx.runner.run(principal, "inclusion.list-patients", body, channel=channel, resource_type="inclusion")
-        return ctx.runner.run(principal, "inclusion.search", body, channel=channel, resource_type="inclusion")
+            return ctx.runner.run(principal, "inclusion.list-patients", body, channel=channel, resource_type="inclusion", reads=True)
+        return ctx.runner.run(principal, "inclusion.search", body, channel=channel, resource_type="inclusion", reads=True)
