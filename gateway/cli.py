@@ -432,7 +432,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=getattr(logging, args.log_level), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from gateway.serving import LOG_FORMAT  # the workers log the same way
+
+    logging.basicConfig(level=getattr(logging, args.log_level), format=LOG_FORMAT)
     func: Callable[[argparse.Namespace], int] = args.func
     from gateway.config import SettingsFileError
     from gateway.trust import TrustSettingsError

@@ -39,10 +39,10 @@ def pid_app() -> Starlette:
     return Starlette(routes=[Route("/pid", pid)])
 
 
-def supervise(port: int, workers: int = 2, early_end: float = 0.5) -> subprocess.Popen[str]:
+def supervise(port: int, workers: int = 2, early_end: float = 0.5, factory: str = "tests.test_serving:pid_app") -> subprocess.Popen[str]:
     code = ("import logging, sys; from gateway.serving import Supervisor, WorkerSpec; "
             "logging.basicConfig(level=logging.INFO); "
-            f"sys.exit(Supervisor(WorkerSpec('tests.test_serving:pid_app', '127.0.0.1', {port}, 'WARNING'), {workers}, "
+            f"sys.exit(Supervisor(WorkerSpec({factory!r}, '127.0.0.1', {port}, 'WARNING'), {workers}, "
             f"early_end={early_end}).run())")
     return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
@@ -164,9 +164,7 @@ def test_a_port_already_taken_is_a_clear_error():
 
 
 def test_a_worker_that_cannot_start_stops_the_supervisor_instead_of_a_restart_loop():
-    port = free_port()
-    code = ("import logging, sys; from gateway.serving import Supervisor, WorkerSpec; logging.basicConfig(level=logging.INFO); "
-            f"sys.exit(Supervisor(WorkerSpec('tests.test_serving:no_such_app', '127.0.0.1', {port}, 'WARNING'), 2).run())")
-    supervisor = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    supervisor = supervise(free_port(), early_end=10.0, factory="tests.test_serving:no_such_app")
+    output, _ = supervisor.communicate(timeout=60)
     assert supervisor.returncode == 1
-    assert "ended as it started" in supervisor.stdout + supervisor.stderr
+    assert "ended as it started" in output
